@@ -1,0 +1,42 @@
+// Package scheduler runs background work for many keys (accounts, tenants,
+// installations) in parallel while keeping the work of any one key from
+// overlapping.
+//
+// A Scheduler has one dispatcher goroutine. Submit hands it each
+// invocation; it routes the invocation to the actor of its key, a FIFO
+// mailbox with a count of work in flight. When the key is free, the head of
+// its mailbox becomes Pending and waits for one of MaxParallel slots; a
+// worker goroutine then runs it. Nothing else takes work out of a mailbox,
+// so at most one invocation per key is in flight: no lock is held around
+// the task, and nothing is polled or retried.
+//
+// Guarantees:
+//   - Serial per key: with Running set, at most one invocation per key (per
+//     task, per argument value) is Pending or Running at any moment.
+//   - Capped: at most MaxParallel invocations run at once, across all tasks.
+//   - FIFO per key: with OnBusy=Wait, a key's invocations start in Submit
+//     order.
+//   - Fair across keys: slots go to keys in the order they became ready,
+//     one invocation per turn, so a key with a deep backlog delays another
+//     key by at most one turn of the keys waiting.
+//   - Final exactly once: every invocation Submit returns reaches exactly
+//     one final state (Succeeded, Failed, Dropped, Expired, Canceled), and
+//     its Done channel is closed then.
+//   - No lost work: Submit either returns an error and creates nothing, or
+//     returns an invocation that will become final, Close included.
+//   - Contained failures: a task that panics or calls runtime.Goexit ends
+//     Failed (ErrPanic, ErrGoexit); its key and the scheduler go on.
+//   - Prompt ends: an invocation whose Submit ctx ends, or whose MaxWait
+//     passes, while it waits ends then, without running, and its key moves
+//     on.
+//   - Stingy memory: an idle key costs nothing. Actors of idle keys are
+//     dropped at once, the maps that find them shrink, and an idle
+//     scheduler has no goroutine but its dispatcher.
+//   - Clean shutdown: Close returns once every goroutine the scheduler
+//     started has exited (see Close for tasks that ignore cancellation).
+//
+// Each task chooses, in Options, its Running scope (the run-time rule), its
+// Registration scope (collapsing duplicate submissions, until start or
+// until done), what a submission does when its key is busy (Wait or Drop),
+// and how long it may wait (MaxWait).
+package scheduler

@@ -1,0 +1,139 @@
+package scheduler
+
+import (
+	"strconv"
+	"time"
+)
+
+// Scope says which invocations of a task count as "the same" for a
+// concurrency rule. The zero Scope is Disabled.
+type Scope uint8
+
+// The scopes, for Options.Running and Options.Registration.
+const (
+	// Disabled: no rule; only the global MaxParallel cap applies.
+	Disabled Scope = iota
+	// ByTask: all invocations of the task are the same.
+	ByTask
+	// ByArguments: invocations with equal arguments are the same. Arguments
+	// are compared by their %#v formatting, which agrees with == for
+	// arguments made of strings, numbers, booleans and structs or arrays of
+	// them (pointers compare by address, maps and slices by contents).
+	ByArguments
+	// ByKey: invocations whose Options.Key values are equal are the same.
+	ByKey
+)
+
+var scopeNames = [...]string{"Disabled", "ByTask", "ByArguments", "ByKey"}
+
+// String returns the scope's name, such as "ByKey".
+func (s Scope) String() string { return enumName(scopeNames[:], int(s), "Scope") }
+
+// Policy says what a submission does when its key is busy. The zero Policy
+// is Wait.
+type Policy uint8
+
+// The policies, for Options.OnBusy.
+const (
+	// Wait: the invocation waits in its key's mailbox, in FIFO order, and
+	// starts as soon as its key is free and a slot opens.
+	Wait Policy = iota
+	// Drop: if its key is busy (an invocation for it is Running or Pending)
+	// when the submission is routed, the invocation ends Dropped at once
+	// without running, and Wait returns ErrDropped.
+	Drop
+)
+
+var policyNames = [...]string{"Wait", "Drop"}
+
+// String returns the policy's name, such as "Drop".
+func (p Policy) String() string { return enumName(policyNames[:], int(p), "Policy") }
+
+// Dedupe says how long an invocation absorbs matching submissions when
+// Options.Registration is set. The zero Dedupe is UntilStart.
+type Dedupe uint8
+
+// The dedupe modes, for Options.Dedupe.
+const (
+	// UntilStart: only invocations that have not started (Queued or
+	// Pending) absorb new submissions. With Running=ByKey this leaves at
+	// most one running and one waiting invocation per key: a burst while
+	// one runs collapses into one follow-up run.
+	UntilStart Dedupe = iota
+	// UntilDone: invocations absorb new submissions until they reach a
+	// final state, running included: a burst runs once.
+	UntilDone
+)
+
+var dedupeNames = [...]string{"UntilStart", "UntilDone"}
+
+// String returns the mode's name, such as "UntilDone".
+func (d Dedupe) String() string { return enumName(dedupeNames[:], int(d), "Dedupe") }
+
+func enumName(names []string, v int, typ string) string {
+	if v < len(names) {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(v) + ")"
+}
+
+// Options configures a task. The zero Options is a task with no concurrency
+// rule: only the scheduler's MaxParallel cap applies.
+type Options[A any] struct {
+	// Running is the run-time rule: at most one Running or Pending
+	// invocation per scope value (per key, per task, per argument value).
+	// Keys belong to their task: two tasks never share a key. Zero:
+	// Disabled.
+	Running Scope
+
+	// Registration is the submit-time rule: a Submit that matches an
+	// unfinished invocation of the same task in this scope returns that
+	// invocation instead of creating one (see Dedupe). The collapsed
+	// submission's arguments and ctx are ignored: the invocation runs with
+	// the arguments it was first submitted with, and only the first
+	// submission's ctx can cancel it. Zero: Disabled, every Submit creates
+	// an invocation.
+	Registration Scope
+
+	// Key returns the key of an argument value. It is required when Running
+	// or Registration is ByKey; otherwise, when set, it only labels the
+	// invocation (Invocation.Key, Event.Key). It must be fast, pure and
+	// safe for concurrent use; an empty key makes Submit fail with
+	// ErrEmptyKey, and a panic makes Submit fail with a *PanicError.
+	Key func(A) string
+
+	// OnBusy is what a submission does when its key is busy. Drop needs a
+	// Running scope. Zero: Wait.
+	OnBusy Policy
+
+	// Dedupe says which unfinished invocations absorb new submissions; it
+	// needs a Registration scope when set to UntilDone. Zero: UntilStart.
+	Dedupe Dedupe
+
+	// MaxWait bounds the wait: an invocation still Queued or Pending
+	// MaxWait after Submit ends Expired at that moment and never runs. Zero
+	// means no bound; negative is an error.
+	MaxWait time.Duration
+}
+
+func (o *Options[A]) validate() error {
+	switch {
+	case o.Running > ByKey:
+		return badOption("Running %v", o.Running)
+	case o.Registration > ByKey:
+		return badOption("Registration %v", o.Registration)
+	case o.OnBusy > Drop:
+		return badOption("OnBusy %v", o.OnBusy)
+	case o.Dedupe > UntilDone:
+		return badOption("Dedupe %v", o.Dedupe)
+	case o.MaxWait < 0:
+		return badOption("MaxWait %v is negative", o.MaxWait)
+	case (o.Running == ByKey || o.Registration == ByKey) && o.Key == nil:
+		return ErrNoKeyFunc
+	case o.OnBusy == Drop && o.Running == Disabled:
+		return badOption("OnBusy Drop needs a Running scope: without one a key is never busy")
+	case o.Dedupe == UntilDone && o.Registration == Disabled:
+		return badOption("Dedupe UntilDone needs a Registration scope")
+	}
+	return nil
+}

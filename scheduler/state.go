@@ -1,0 +1,63 @@
+package scheduler
+
+import (
+	"strconv"
+	"time"
+)
+
+// State is where an invocation stands. An invocation moves forward only:
+// Queued, then Pending, then Running, then one final state; it may end from
+// Queued or Pending without running. The zero State is Queued.
+type State uint32
+
+// The states of an invocation.
+const (
+	// Queued: submitted, waiting behind earlier work for its key.
+	Queued State = iota
+	// Pending: its key is free; it waits for one of the MaxParallel slots.
+	Pending
+	// Running: its task function is executing.
+	Running
+	// Succeeded: the task returned a nil error. Final.
+	Succeeded
+	// Failed: the task returned an error, panicked or called
+	// runtime.Goexit. Final.
+	Failed
+	// Dropped: OnBusy was Drop and its key was busy; it never ran. Final.
+	Dropped
+	// Expired: still not running MaxWait after Submit; it never ran. Final.
+	Expired
+	// Canceled: its Submit ctx ended while it waited, or Close cancelled it;
+	// it never ran. Final.
+	Canceled
+)
+
+var stateNames = [...]string{"Queued", "Pending", "Running", "Succeeded", "Failed", "Dropped", "Expired", "Canceled"}
+
+// String returns the state's name, such as "Running".
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Final reports whether s is an end state: Succeeded, Failed, Dropped,
+// Expired or Canceled.
+func (s State) Final() bool { return s >= Succeeded && s <= Canceled }
+
+// Event reports one state change of one invocation to Config.OnEvent.
+type Event struct {
+	Time  time.Time // when the change happened
+	Task  string    // the task's name
+	ID    uint64    // the invocation's ID
+	Key   string    // the key it is scheduled under (see Invocation.Key)
+	State State     // the new state
+	// Err is the invocation's error for Failed, Dropped, Expired and
+	// Canceled, and nil otherwise.
+	Err error
+	// Deduped marks a submission collapsed into the invocation ID by
+	// registration dedupe. It is not a state change: State is the
+	// invocation's state at that moment.
+	Deduped bool
+}

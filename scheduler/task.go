@@ -1,0 +1,198 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/perkey/perkey/actor"
+)
+
+// Task is a function registered with a Scheduler under a name, with its
+// concurrency options. Submit schedules calls of it. A Task is safe for
+// concurrent use; it lives as long as its Scheduler.
+type Task[A, R any] struct {
+	core taskCore
+	fn   func(context.Context, A) (R, error)
+	key  func(A) string
+}
+
+// taskCore is the untyped part of a task.
+type taskCore struct {
+	s            *Scheduler
+	name         string
+	running      Scope
+	registration Scope
+	onBusy       Policy
+	dedupe       Dedupe
+	maxWait      time.Duration
+
+	// actors maps a key to its actor. Only the dispatcher touches it.
+	actors shrinkMap[string, *actor.Actor[*job]]
+
+	// index maps a registration key to the unfinished invocation that
+	// absorbs matching submissions.
+	mu    sync.Mutex
+	index shrinkMap[string, *job]
+}
+
+// NewTask registers fn on s under name, with the concurrency rules in opts.
+// It fails with ErrNilScheduler, ErrNilFunc, ErrEmptyName, ErrDuplicateName,
+// ErrNoKeyFunc or ErrBadOption for bad arguments, and with ErrClosed once
+// Close has been called.
+func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R, error), opts Options[A]) (*Task[A, R], error) {
+	switch {
+	case s == nil:
+		return nil, ErrNilScheduler
+	case fn == nil:
+		return nil, ErrNilFunc
+	case name == "":
+		return nil, ErrEmptyName
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("task %q: %w", name, err)
+	}
+	t := &Task[A, R]{fn: fn, key: opts.Key}
+	t.core = taskCore{
+		s:            s,
+		name:         name,
+		running:      opts.Running,
+		registration: opts.Registration,
+		onBusy:       opts.OnBusy,
+		dedupe:       opts.Dedupe,
+		maxWait:      opts.MaxWait,
+	}
+	if err := s.register(&t.core); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Name returns the name the task was registered under.
+func (t *Task[A, R]) Name() string { return t.core.name }
+
+// Submit schedules a call of the task with args and returns its handle at
+// once; the call runs later, on one of the scheduler's goroutines.
+//
+// With a Registration scope, a Submit that matches an unfinished invocation
+// returns that invocation (the same pointer) instead; its own args and ctx
+// are ignored.
+//
+// ctx governs the wait only: if it ends while the invocation is Queued or
+// Pending, the invocation ends Canceled and never runs. Its cancellation
+// does not reach a running task, but its values do. A ctx that has already
+// ended makes Submit fail with an error wrapping ErrCanceled and the cause,
+// and creates nothing.
+//
+// Submit fails with ErrNilContext for a nil ctx, ErrEmptyKey when
+// Options.Key returns "", a *PanicError when Options.Key panics, and
+// ErrClosed once Close has been called.
+func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error) {
+	switch {
+	case t == nil:
+		return nil, fmt.Errorf("%w: nil task", ErrInvalid)
+	case ctx == nil:
+		return nil, ErrNilContext
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, canceled(context.Cause(ctx))
+	}
+	key, reg, err := t.keys(args)
+	if err != nil {
+		return nil, err
+	}
+	c := &t.core
+	if c.registration == Disabled {
+		inv := t.newInvocation(ctx, args, key, "")
+		if err := c.s.submit(&inv.j); err != nil {
+			return nil, err
+		}
+		return &inv.Invocation, nil
+	}
+
+	c.mu.Lock()
+	if j, ok := c.index.get(reg); ok && c.absorbs(j) {
+		c.mu.Unlock()
+		c.s.deduped(j)
+		return &j.r.(*invocation[A, R]).Invocation, nil
+	}
+	inv := t.newInvocation(ctx, args, key, reg)
+	err = c.s.submit(&inv.j)
+	if err == nil {
+		c.index.put(reg, &inv.j)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return &inv.Invocation, nil
+}
+
+func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string) *invocation[A, R] {
+	inv := &invocation[A, R]{fn: t.fn, args: args}
+	j := &inv.j
+	j.node.Value = j
+	j.key, j.reg = key, reg
+	j.task = &t.core
+	j.r = inv
+	j.ctx = ctx
+	return inv
+}
+
+// keys returns the Running and Registration keys of args.
+func (t *Task[A, R]) keys(args A) (key, reg string, err error) {
+	var label, formatted string
+	if t.key != nil {
+		if label, err = t.callKey(args); err != nil {
+			return "", "", err
+		}
+	}
+	c := &t.core
+	if c.running == ByArguments || c.registration == ByArguments {
+		formatted = fmt.Sprintf("%#v", args)
+	}
+	pick := func(s Scope) string {
+		switch s {
+		case ByTask:
+			return c.name
+		case ByArguments:
+			return formatted
+		}
+		return label // ByKey, and the label for Disabled
+	}
+	return pick(c.running), pick(c.registration), nil
+}
+
+func (t *Task[A, R]) callKey(args A) (key string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("task %q: Key: %w", t.core.name, newPanicError(r))
+		}
+	}()
+	if key = t.key(args); key == "" {
+		err = fmt.Errorf("task %q: %w", t.core.name, ErrEmptyKey)
+	}
+	return key, err
+}
+
+// absorbs reports whether j, found in the dedupe index, takes a new
+// submission. Reading j's state is enough: a started or finished job stays
+// in the index until it is replaced or forgotten, but no longer matches.
+func (c *taskCore) absorbs(j *job) bool {
+	st := j.loadState()
+	if c.dedupe == UntilStart {
+		return st < Running
+	}
+	return !st.Final()
+}
+
+// forget removes a final job from the dedupe index, unless a newer job has
+// taken its place.
+func (c *taskCore) forget(j *job) {
+	c.mu.Lock()
+	if cur, ok := c.index.get(j.reg); ok && cur == j {
+		c.index.delete(j.reg)
+	}
+	c.mu.Unlock()
+}
