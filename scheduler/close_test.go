@@ -214,3 +214,15 @@ func TestCloseDeadlineFreesActors(t *testing.T) {
 		requireBalanced(t, s.Stats())
 	})
 }
+
+// Once closed, Close returns nil whatever its ctx: nothing was cancelled.
+func TestCloseAfterStopIgnoresCtx(t *testing.T) {
+	s, err := New(Config{})
+	require.NoError(t, err)
+	require.NoError(t, s.Close(context.Background()))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 200 {
+		require.NoError(t, s.Close(ctx))
+	}
+}

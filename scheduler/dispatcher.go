@@ -2,37 +2,21 @@ package scheduler
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/perkey/perkey/actor"
-)
-
-// msg is a message to the dispatcher.
-type msg struct {
-	kind msgKind
-	j    *job
-}
-
-type msgKind uint8
-
-const (
-	msgSubmit  msgKind = iota // a new job to route
-	msgDone                   // a worker finished running j
-	msgCancel                 // j's Submit ctx ended
-	msgDeduped                // a submission collapsed into j (events only)
-	msgClose                  // Close was called: drain, then stop
-	msgAbort                  // Close's ctx ended: cancel what waits
+	"github.com/perkey/perkey/mailbox"
 )
 
 // dispatcher is the state only the dispatcher goroutine touches: the actors
-// (inside each task), the jobs it has made Pending since the last flush,
-// the MaxWait deadlines, and what it needs to know when to stop.
+// (inside each task), the Pending jobs in slot order, the jobs handed to
+// the workers, the MaxWait deadlines, and what it needs to know to stop.
 type dispatcher struct {
-	ready       []*job // made Pending, to push onto the run queue
-	outstanding int    // routed jobs not yet final
-	closing     bool   // Close was called
-	aborted     bool   // Close gave up waiting
+	ready       mailbox.Queue[*job] // Pending, in the order their keys became free
+	inflight    mailbox.Queue[*job] // in the ring or running
+	outstanding int                 // routed jobs not yet final
+	closing     bool                // Close was called
+	aborted     bool                // Close gave up waiting
 	free        []*actor.Actor[*job]
 	expiry      expiry
 }
@@ -40,101 +24,67 @@ type dispatcher struct {
 // maxFreeActors bounds the dispatcher's pool of idle actors kept for reuse.
 const maxFreeActors = 1024
 
-// maxKeptBatch bounds the inbox buffer kept between batches, so that one
-// burst does not pin its memory.
-const maxKeptBatch = 4096
-
 func (d *dispatcher) init() { d.expiry.init() }
 
-// dispatch is the dispatcher goroutine: it takes the inbox in batches,
-// handles every message, pushes what became Pending onto the run queue in
-// one step, and starts workers for it. It exits after Close once nothing
-// is outstanding and every worker has exited.
+// dispatch is the dispatcher goroutine. It takes the inbox in batches,
+// handles every message in arrival order, moves Pending jobs into the ring
+// and starts workers for them. It exits after Close once nothing is
+// outstanding, sealing the inbox so that nothing can arrive after, and
+// joins every worker.
 func (s *Scheduler) dispatch() {
 	defer close(s.stopped)
 	defer s.cancelRun()
-	var batch []msg
 	for {
-		s.mu.Lock()
-		s.sleeping = false
-		spawn := s.flushLocked()
-		if len(s.inbox) == 0 {
-			if s.d.closing && s.d.outstanding == 0 {
-				s.mu.Unlock()
-				break
-			}
-			s.sleeping = true
-			s.mu.Unlock()
-			s.startWorkers(spawn)
-			select {
-			case <-s.wake:
-			case <-s.d.expiry.timer.C:
-				s.expireDue()
-			}
+		list := s.inbox.take()
+		for n := list; n != nil; {
+			next := n.next // n may be pushed again once handled
+			s.handle(n)
+			n = next
+		}
+		if list != nil {
+			s.checkExpiry()
+		}
+		s.refill()
+		s.startWorkers()
+		if list != nil {
 			continue
 		}
-		batch, s.inbox = s.inbox, batch[:0]
-		s.mu.Unlock()
-		s.startWorkers(spawn)
-
-		for i := range batch {
-			s.handle(batch[i])
-			batch[i] = msg{}
+		if s.d.closing && s.d.outstanding == 0 && s.inbox.seal() {
+			break
 		}
-		if cap(batch) > maxKeptBatch {
-			batch = nil
+		if !s.inbox.idle() {
+			continue
 		}
-		s.checkExpiry()
+		select {
+		case <-s.inbox.wake:
+		case <-s.d.expiry.timer.C:
+			s.inbox.sleeping.Store(false)
+			s.expireDue()
+		}
 	}
 	s.d.expiry.stop()
 	s.wg.Wait()
 }
 
-// post sends m to the dispatcher.
-func (s *Scheduler) post(m msg) {
-	s.mu.Lock()
-	wake := s.postLocked(m)
-	s.mu.Unlock()
-	s.signal(wake)
-}
-
-// postLocked appends m to the inbox and reports whether the dispatcher
-// must be woken, which the caller does with signal after unlocking.
-func (s *Scheduler) postLocked(m msg) bool {
-	s.inbox = append(s.inbox, m)
-	if s.sleeping {
-		s.sleeping = false
-		return true
-	}
-	return false
-}
-
-func (s *Scheduler) signal(wake bool) {
-	if wake {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (s *Scheduler) handle(m msg) {
+func (s *Scheduler) handle(n *msgNode) {
 	d := &s.d
-	switch m.kind {
+	j := n.j
+	switch n.kind {
 	case msgSubmit:
-		d.outstanding++
-		s.route(m.j)
+		s.route(j)
 	case msgDone:
 		d.outstanding--
-		if a := m.j.actor; a != nil {
+		d.inflight.Remove(&j.node)
+		if a := j.actor; a != nil {
 			a.Done()
-			s.advance(m.j.task, m.j.key, a)
+			s.advance(j.task, j.key, a)
+			j.closeDone()
 		}
 	case msgCancel:
-		s.endWaiting(m.j, Canceled, canceled(context.Cause(m.j.ctx)))
+		s.endWaiting(j, Canceled, canceled(context.Cause(j.submitCtx())))
 	case msgDeduped:
 		if s.onEvent != nil {
-			s.callHook(Event{Time: time.Now(), Task: m.j.task.name, ID: m.j.id, Key: m.j.key, State: m.j.loadState(), Deduped: true})
+			s.callHook(Event{Time: time.Now(), Task: j.task.name, ID: j.id, Key: j.key, State: j.loadState(), Deduped: true})
 		}
 	case msgClose:
 		d.closing = true
@@ -144,6 +94,8 @@ func (s *Scheduler) handle(m msg) {
 		d.aborted = true
 		s.cancelWaiting()
 		s.cancelRun()
+	case msgReport:
+		s.report()
 	}
 }
 
@@ -151,13 +103,20 @@ func (s *Scheduler) handle(m msg) {
 // has no Running scope.
 func (s *Scheduler) route(j *job) {
 	c := j.task
-	s.emitAt(j, Queued, nil, j.at)
-	if s.d.aborted {
-		s.endWaiting(j, Canceled, canceled(ErrClosed))
+	s.d.outstanding++
+	s.emitAt(j, Queued, nil, j.submittedAt())
+	if j.early || s.d.aborted {
+		cause := ErrClosed
+		if j.early {
+			cause = context.Cause(j.submitCtx())
+		}
+		s.d.outstanding--
+		s.finish(j, Queued, Canceled, canceled(cause))
+		j.closeDone()
 		return
 	}
 	if c.maxWait > 0 {
-		s.d.expiry.add(j.at.Add(c.maxWait), j)
+		s.d.expiry.add(j.submittedAt().Add(c.maxWait), j)
 	}
 	if c.running == Disabled {
 		s.makePending(j)
@@ -170,7 +129,8 @@ func (s *Scheduler) route(j *job) {
 	}
 	if c.onBusy == Drop && a.Busy() {
 		s.d.outstanding--
-		s.finish(j, Dropped, ErrDropped)
+		s.finish(j, Queued, Dropped, ErrDropped)
+		j.closeDone()
 		return
 	}
 	j.actor = a
@@ -203,72 +163,71 @@ func (s *Scheduler) newActor() *actor.Actor[*job] {
 	return actor.New[*job](1)
 }
 
-// makePending moves j from Queued to Pending; the next flush puts it on the
-// run queue.
+// makePending moves j from Queued to Pending, at the back of the slot
+// queue.
 func (s *Scheduler) makePending(j *job) {
-	s.stats.move(Queued, Pending)
+	s.stats.promoted.Add(1)
 	j.state.Store(uint32(Pending))
 	s.emit(j, Pending, nil)
-	s.d.ready = append(s.d.ready, j)
+	s.d.ready.Push(&j.node)
 }
 
-// flushLocked pushes the jobs made Pending onto the run queue, in order,
-// skipping those that ended since, and returns how many workers to start.
-func (s *Scheduler) flushLocked() int {
-	for i, j := range s.d.ready {
-		if j.loadState() == Pending {
-			s.runq.Push(&j.node)
+// refill moves Pending jobs from the head of the ready list into the ring,
+// as far as it has room.
+func (s *Scheduler) refill() {
+	d := &s.d
+	for room := ringSize - s.ring.len(); room > 0; room-- {
+		n := d.ready.Pop()
+		if n == nil {
+			return
 		}
-		s.d.ready[i] = nil
+		d.inflight.Push(n)
+		s.ring.put(n.Value)
 	}
-	s.d.ready = s.d.ready[:0]
-	if cap(s.d.ready) > maxKeptBatch {
-		s.d.ready = nil
-	}
-	return s.spawnLocked()
 }
 
 // endWaiting ends a job that has not started, if it still has not: it
-// leaves its actor's mailbox or the run queue, and its key moves on.
+// leaves its actor's mailbox, the ready list or the ring, and its key moves
+// on.
 func (s *Scheduler) endWaiting(j *job, st State, err error) {
+	d := &s.d
 	switch j.loadState() {
 	case Queued:
-		if a := j.actor; a != nil {
-			a.Remove(&j.node)
-			s.d.outstanding--
-			s.finish(j, st, err)
-			s.advance(j.task, j.key, a)
+		a := j.actor
+		if a == nil {
+			// Its ctx ended before its submission arrived: route ends
+			// it, once the submission (and so its ctx hook) is complete.
+			j.early = true
 			return
 		}
+		a.Remove(&j.node)
+		d.outstanding--
+		s.finish(j, Queued, st, err)
+		s.advance(j.task, j.key, a)
+		j.closeDone()
 	case Pending:
-		s.mu.Lock()
-		still := j.loadState() == Pending
-		if still {
-			s.runq.Remove(&j.node) // false if it is still in d.ready
+		if !d.ready.Remove(&j.node) {
+			// In the ring: a worker may be taking it right now.
+			if !j.state.CompareAndSwap(uint32(Pending), uint32(st)) {
+				return
+			}
+			d.inflight.Remove(&j.node)
 		}
-		s.mu.Unlock()
-		if !still {
-			return
-		}
-		s.d.outstanding--
-		s.finish(j, st, err)
+		d.outstanding--
+		s.finish(j, Pending, st, err)
 		if a := j.actor; a != nil {
 			a.Done()
 			s.advance(j.task, j.key, a)
 		}
-		return
-	default:
-		return // started or already final
+		j.closeDone()
 	}
-	// Queued without an actor: not routed yet (only route aborts such a job).
-	s.d.outstanding--
-	s.finish(j, st, err)
 }
 
 // cancelWaiting ends Canceled every job that has not started, for Close:
 // first the queued ones, so that no key promotes more work, then the
 // pending ones.
 func (s *Scheduler) cancelWaiting() {
+	d := &s.d
 	err := canceled(ErrClosed)
 	s.tasksMu.Lock()
 	tasks := make([]*taskCore, 0, len(s.tasks))
@@ -279,22 +238,25 @@ func (s *Scheduler) cancelWaiting() {
 	for _, c := range tasks {
 		for _, a := range c.actors.m {
 			for n := a.Pop(); n != nil; n = a.Pop() {
-				s.d.outstanding--
-				s.finish(n.Value, Canceled, err)
+				d.outstanding--
+				s.finish(n.Value, Queued, Canceled, err)
+				n.Value.closeDone()
 			}
 		}
 	}
-
-	s.mu.Lock()
-	pending := slices.Clone(s.d.ready) // flush skips them once final
-	for n := s.runq.Pop(); n != nil; n = s.runq.Pop() {
+	var pending []*job
+	for n := range d.ready.All() {
 		pending = append(pending, n.Value)
 	}
-	s.mu.Unlock()
+	for n := range d.inflight.All() {
+		if n.Value.loadState() == Pending {
+			pending = append(pending, n.Value)
+		}
+	}
 	for _, j := range pending {
 		s.endWaiting(j, Canceled, err)
 	}
-	// Actors with nothing running are idle now; let them go.
+	// Keys with nothing running are idle now: let them go.
 	for _, c := range tasks {
 		var idle []string
 		for key, a := range c.actors.m {

@@ -82,7 +82,7 @@ func (s *Scheduler) expireDue() {
 		d := heap.Pop(&e.h).(deadline)
 		s.endWaiting(d.j, Expired, ErrExpired)
 	}
-	if len(e.h) == 0 && cap(e.h) > maxKeptBatch {
+	if len(e.h) == 0 && cap(e.h) > 4096 {
 		e.h = nil
 	}
 	e.rearm()

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,23 +12,54 @@ import (
 
 // job is the untyped part of an invocation: everything the dispatcher and
 // the workers need. It lives inside the user's *Invocation, so an
-// invocation costs one allocation.
+// invocation costs one allocation; what only some jobs need is in extra.
 type job struct {
+	state atomic.Uint32 // a State; Pending -> Running and Pending -> final are compare-and-swaps
+	early bool          // its ctx ended before the dispatcher routed it (dispatcher-owned)
+	// msg carries the job to the dispatcher: its submission, then its
+	// completion.
+	msg msgNode
 	// node links the job into, in turn, its actor's mailbox (Queued), the
-	// run queue (Pending) and the list of running jobs (Running).
+	// dispatcher's ready list (Pending) and its list of jobs handed to the
+	// workers (Pending in the ring, then Running). Only the dispatcher
+	// touches it.
 	node  mailbox.Node[*job]
-	state atomic.Uint32 // a State; written by its one owner of the moment
-	id    uint64
-	key   string // the Running scope's key; also the label (Invocation.Key)
-	reg   string // the Registration scope's key, for the dedupe index
 	task  *taskCore
 	actor *actor.Actor[*job] // set by the dispatcher when routed; nil for Running=Disabled
+	key   string             // the Running scope's key; also the label (Invocation.Key)
 	r     runner             // the typed invocation, to run the task
-	ctx   context.Context    // the Submit ctx: its values reach the task
-	stop  func() bool        // stops the Submit ctx's cancel hook; nil if none
-	at    time.Time          // Submit time, taken only when events or MaxWait need it
-	done  atomic.Value       // chan struct{}, made on the first Done or Wait
-	err   error              // the final error; written before the final state
+	id    uint64
+	x     *extra // nil unless the job needs one of its fields
+
+	doneMu sync.Mutex
+	done   chan struct{} // made on the first Done or Wait, or closedChan once final
+	err    error         // the final error; written before done is closed
+}
+
+// extra holds what only some jobs need, so that the common job (Background
+// ctx, no dedupe, no events, no MaxWait) stays small.
+type extra struct {
+	ctx  context.Context // the Submit ctx, unless Background or TODO
+	stop func() bool     // stops the Submit ctx's cancel hook; nil if none
+	at   time.Time       // Submit time, when events or MaxWait need it
+	reg  string          // the Registration scope's key, for the dedupe index
+}
+
+// submitCtx returns the ctx the job was submitted with, as far as it
+// matters: its values and its cancellation.
+func (j *job) submitCtx() context.Context {
+	if j.x == nil || j.x.ctx == nil {
+		return context.Background()
+	}
+	return j.x.ctx
+}
+
+// submittedAt returns the Submit time, or the zero time if it was not taken.
+func (j *job) submittedAt() time.Time {
+	if j.x == nil {
+		return time.Time{}
+	}
+	return j.x.at
 }
 
 // runner runs the task function of a typed invocation.
@@ -48,21 +80,23 @@ func (j *job) loadState() State { return State(j.state.Load()) }
 // doneChan returns the channel closed when j is final, making it on first
 // use.
 func (j *job) doneChan() <-chan struct{} {
-	if c := j.done.Load(); c != nil {
-		return c.(chan struct{})
+	j.doneMu.Lock()
+	defer j.doneMu.Unlock()
+	if j.done == nil {
+		j.done = make(chan struct{})
 	}
-	c := make(chan struct{})
-	if j.done.CompareAndSwap(nil, c) {
-		return c
-	}
-	return j.done.Load().(chan struct{})
+	return j.done
 }
 
-// closeDone wakes every waiter; j must already be in its final state.
+// closeDone wakes every waiter, once j's error and result are written.
 func (j *job) closeDone() {
-	if c := j.done.Swap(closedChan); c != nil {
-		close(c.(chan struct{}))
+	j.doneMu.Lock()
+	if j.done == nil {
+		j.done = closedChan
+	} else {
+		close(j.done)
 	}
+	j.doneMu.Unlock()
 }
 
 // Invocation is the handle of one submitted call of a task. Its methods are
@@ -70,7 +104,7 @@ func (j *job) closeDone() {
 // Wait, a nil Done channel and zero values from the rest.
 type Invocation[R any] struct {
 	j      job
-	result R // written before the final state
+	result R // written before done is closed
 }
 
 // ID returns the invocation's ID, unique within its scheduler and
@@ -100,8 +134,10 @@ func (inv *Invocation[R]) State() State {
 	return inv.j.loadState()
 }
 
-// Done returns a channel that is closed when the invocation reaches a final
-// state, the same channel on every call.
+// Done returns a channel that is closed when the invocation has reached a
+// final state and its key has moved on: a submission made after Done is
+// closed never finds the key busy because of this invocation. It is the
+// same channel on every call.
 func (inv *Invocation[R]) Done() <-chan struct{} {
 	if inv == nil {
 		return nil
@@ -109,7 +145,7 @@ func (inv *Invocation[R]) Done() <-chan struct{} {
 	return inv.j.doneChan()
 }
 
-// Wait waits until the invocation is final and returns its result: the
+// Wait waits until Done is closed and returns the invocation's result: the
 // task's result and error for Succeeded and Failed (a *PanicError or
 // ErrGoexit when it did not return), and an error wrapping ErrDropped,
 // ErrExpired or ErrCanceled otherwise. If ctx ends first, Wait returns
@@ -121,11 +157,15 @@ func (inv *Invocation[R]) Wait(ctx context.Context) (R, error) {
 		return zero, ErrNilInvocation
 	case ctx == nil:
 		return zero, ErrNilContext
-	case inv.j.loadState().Final():
+	}
+	done := inv.j.doneChan()
+	select {
+	case <-done:
 		return inv.result, inv.j.err
+	default:
 	}
 	select {
-	case <-inv.j.doneChan():
+	case <-done:
 		return inv.result, inv.j.err
 	case <-ctx.Done():
 		return zero, ctx.Err()

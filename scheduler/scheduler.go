@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/perkey/perkey/mailbox"
 )
 
 // Scheduler runs the invocations of its tasks: one dispatcher goroutine
@@ -17,36 +15,36 @@ import (
 // Create one with New and stop it with Close. Its methods are safe for
 // concurrent use.
 type Scheduler struct {
+	// Read-only after New.
 	maxParallel int
 	grace       time.Duration
 	log         *slog.Logger
 	onEvent     func(Event)
-
-	// runCtx is the parent of every task's context; Close cancels it when
-	// its own ctx ends before the work does.
+	// runCtx is the parent of every task's context; the dispatcher
+	// cancels it when Close gives up waiting, and when it exits.
 	runCtx    context.Context
 	cancelRun context.CancelFunc
+	stopped   chan struct{} // closed when the dispatcher has joined everything
 
-	// mu guards the hand-offs between goroutines: the dispatcher's inbox,
-	// the run queue the workers take from, and the worker count.
-	mu       sync.Mutex
-	inbox    []msg               // messages for the dispatcher, in order
-	sleeping bool                // the dispatcher waits on wake
-	closed   bool                // Close was called; Submit fails
-	runq     mailbox.Queue[*job] // Pending jobs, FIFO: the slot queue
-	running  mailbox.Queue[*job] // Running jobs, for Close's report
-	live     int                 // worker goroutines, at most maxParallel
-	wake     chan struct{}       // capacity 1
+	closed atomic.Bool // Close was called: Submit fails
+	// closeMu orders Submits that register a ctx hook (and count it in wg)
+	// before Close, so that wg.Add never races the final wg.Wait.
+	closeMu sync.RWMutex
+
+	inbox   inbox      // messages to the dispatcher
+	ring    ring       // Pending jobs for the workers
+	workers workers    // worker goroutines
+	d       dispatcher // owned by the dispatcher goroutine
+	stats   counters
+	ids     atomic.Uint64
+	wg      sync.WaitGroup // workers and Submit ctx hooks
+	abort   sync.Once
 
 	tasksMu sync.Mutex
 	tasks   map[string]*taskCore
 
-	d       dispatcher // owned by the dispatcher goroutine
-	ids     atomic.Uint64
-	stats   counters
-	wg      sync.WaitGroup // workers and Submit ctx hooks
-	abort   sync.Once
-	stopped chan struct{} // closed when every goroutine has exited
+	reportMu sync.Mutex
+	reportTo []chan string // Close calls waiting for the list of running jobs
 }
 
 // New starts a scheduler: its dispatcher goroutine, and worker goroutines
@@ -62,11 +60,12 @@ func New(cfg Config) (*Scheduler, error) {
 		grace:       cfg.CloseGrace,
 		log:         cfg.Logger,
 		onEvent:     cfg.OnEvent,
-		wake:        make(chan struct{}, 1),
 		tasks:       make(map[string]*taskCore),
 		stopped:     make(chan struct{}),
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+	s.inbox.init()
+	s.workers.max = int64(cfg.MaxParallel)
 	s.d.init()
 	go s.dispatch()
 	return s, nil
@@ -76,12 +75,12 @@ func New(cfg Config) (*Scheduler, error) {
 // queued and running work is allowed to finish, and Close returns nil when
 // it has and every goroutine the scheduler started has exited.
 //
-// If ctx ends first, Close cancels the contexts of running tasks, ends all
-// waiting work Canceled (its error wraps ErrClosed), and waits up to
-// Config.CloseGrace more for the running tasks to return. It then returns
-// an error wrapping ctx.Err(), and also ErrLeaked, naming the tasks, if some
-// still run: those are left to finish on their own, and their worker
-// goroutines exit when they do; a later Close call waits for them.
+// If ctx ends first, Close ends all waiting work Canceled (its error wraps
+// ErrClosed), cancels the contexts of running tasks, and waits up to
+// Config.CloseGrace more for them to return. It then returns an error
+// wrapping ctx.Err(), and also ErrLeaked, naming the tasks, if some still
+// run: those are left to finish on their own, and their worker goroutines
+// exit when they do; a later Close call waits for them.
 //
 // Close may be called more than once and from several goroutines; each call
 // waits as described. A nil ctx gives ErrNilContext and closes nothing.
@@ -89,21 +88,24 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	if ctx == nil {
 		return ErrNilContext
 	}
-	s.mu.Lock()
-	wake := false
-	if !s.closed {
-		s.closed = true
-		wake = s.postLocked(msg{kind: msgClose})
+	s.closeMu.Lock()
+	first := !s.closed.Swap(true)
+	s.closeMu.Unlock()
+	if first {
+		s.inbox.push(&msgNode{kind: msgClose})
 	}
-	s.mu.Unlock()
-	s.signal(wake)
 
+	select {
+	case <-s.stopped:
+		return nil
+	default:
+	}
 	select {
 	case <-s.stopped:
 		return nil
 	case <-ctx.Done():
 	}
-	s.abort.Do(func() { s.post(msg{kind: msgAbort}) })
+	s.abort.Do(func() { s.inbox.push(&msgNode{kind: msgAbort}) })
 	grace := time.NewTimer(s.grace)
 	defer grace.Stop()
 	select {
@@ -111,32 +113,61 @@ func (s *Scheduler) Close(ctx context.Context) error {
 		return fmt.Errorf("scheduler: close: %w", ctx.Err())
 	case <-grace.C:
 	}
-	err := fmt.Errorf("scheduler: close: %w: %w: %s", ctx.Err(), ErrLeaked, s.describeRunning())
+	running := s.describeRunning()
+	if running == "" {
+		return fmt.Errorf("scheduler: close: %w", ctx.Err())
+	}
+	err := fmt.Errorf("scheduler: close: %w: %w: %s", ctx.Err(), ErrLeaked, running)
 	s.log.Warn("scheduler: close gave up on running tasks", "err", err)
 	return err
 }
 
-// describeRunning lists the running jobs, for Close's error.
+// describeRunning asks the dispatcher for the running jobs, for Close's
+// error; it returns "" if there are none.
 func (s *Scheduler) describeRunning() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d running", s.running.Len())
-	sep := ": "
-	for n := range s.running.All() {
-		j := n.Value
-		fmt.Fprintf(&b, "%stask %q key %q id %d", sep, j.task.name, j.key, j.id)
-		sep = ", "
+	reply := make(chan string, 1)
+	s.reportMu.Lock()
+	s.reportTo = append(s.reportTo, reply)
+	s.reportMu.Unlock()
+	if !s.inbox.push(&msgNode{kind: msgReport}) {
+		return "" // the dispatcher is done: nothing runs
 	}
-	return b.String()
+	select {
+	case r := <-reply:
+		return r
+	case <-s.stopped:
+		return ""
+	}
+}
+
+// report answers describeRunning; the dispatcher calls it.
+func (s *Scheduler) report() {
+	var b strings.Builder
+	n := 0
+	for node := range s.d.inflight.All() {
+		if j := node.Value; j.loadState() == Running {
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "task %q key %q id %d", j.task.name, j.key, j.id)
+			n++
+		}
+	}
+	r := ""
+	if n > 0 {
+		r = fmt.Sprintf("%d running: %s", n, b.String())
+	}
+	s.reportMu.Lock()
+	for _, c := range s.reportTo {
+		c <- r
+	}
+	s.reportTo = nil
+	s.reportMu.Unlock()
 }
 
 // register adds a task, refusing duplicate names and a closed scheduler.
 func (s *Scheduler) register(c *taskCore) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.closed.Load() {
 		return fmt.Errorf("task %q: %w", c.name, ErrClosed)
 	}
 	s.tasksMu.Lock()
@@ -151,30 +182,43 @@ func (s *Scheduler) register(c *taskCore) error {
 // submit hands a new job to the dispatcher.
 func (s *Scheduler) submit(j *job) error {
 	c := j.task
-	if s.onEvent != nil || c.maxWait > 0 {
-		j.at = time.Now()
-	}
 	j.id = s.ids.Add(1)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if j.submitCtx().Done() != nil {
+		return s.submitCancelable(j)
+	}
+	if s.closed.Load() || !s.push(j) {
 		return fmt.Errorf("task %q: %w", c.name, ErrClosed)
 	}
-	if j.ctx.Done() != nil {
-		// Registered under mu, so that the dispatcher cannot have exited
-		// and the hook's post comes after the submission's.
-		s.wg.Add(1)
-		j.stop = context.AfterFunc(j.ctx, func() {
-			defer s.wg.Done()
-			s.post(msg{kind: msgCancel, j: j})
-		})
-	}
-	s.stats.submitted.Add(1)
-	s.stats.queued.Add(1)
-	wake := s.postLocked(msg{kind: msgSubmit, j: j})
-	s.mu.Unlock()
-	s.signal(wake)
 	return nil
+}
+
+// submitCancelable submits a job whose ctx can end: a hook on the ctx will
+// cancel it while it waits. The hook's goroutine is counted in wg, which
+// must not grow once Close has begun.
+func (s *Scheduler) submitCancelable(j *job) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed.Load() {
+		return fmt.Errorf("task %q: %w", j.task.name, ErrClosed)
+	}
+	s.wg.Add(1)
+	j.x.stop = context.AfterFunc(j.x.ctx, func() {
+		defer s.wg.Done()
+		s.inbox.push(&msgNode{kind: msgCancel, j: j})
+	})
+	s.push(j) // cannot fail: the inbox is sealed only after Close
+	return nil
+}
+
+// push counts a submission and sends it to the dispatcher.
+func (s *Scheduler) push(j *job) bool {
+	s.stats.submitted.Add(1)
+	j.msg.kind = msgSubmit
+	if !s.inbox.push(&j.msg) {
+		s.stats.submitted.Add(^uint64(0))
+		return false
+	}
+	return true
 }
 
 // deduped counts a submission collapsed into j and reports it.
@@ -182,33 +226,33 @@ func (s *Scheduler) deduped(j *job) {
 	s.stats.submitted.Add(1)
 	s.stats.deduped.Add(1)
 	if s.onEvent != nil {
-		s.post(msg{kind: msgDeduped, j: j})
+		s.inbox.push(&msgNode{kind: msgDeduped, j: j})
 	}
 }
 
-// finish puts j in its final state st: the error, the counters, the dedupe
-// index, the event, and last the waiters. Exactly one goroutine finishes a
-// job: the worker that ran it, or the dispatcher for work that never ran.
-// It must not be called with s.mu held.
-func (s *Scheduler) finish(j *job, st State, err error) {
+// finish ends j, which was in state from, in the final state to: the error,
+// the state, the counters, the dedupe index and the event. Exactly one
+// goroutine finishes a job: the worker that ran it, or the dispatcher for
+// work that never ran. The waiters are woken by release, once the job's key
+// has moved on.
+func (s *Scheduler) finish(j *job, from, to State, err error) {
 	j.err = err
-	s.stats.end(j.loadState(), st)
+	j.state.Store(uint32(to))
+	s.stats.ended(from, to)
 	s.stopHook(j)
 	if j.task.registration != Disabled {
 		j.task.forget(j)
 	}
-	j.state.Store(uint32(st))
-	s.emit(j, st, err)
-	j.closeDone()
+	s.emit(j, to, err)
 }
 
 // stopHook releases the Submit ctx's cancel hook once j no longer waits.
 func (s *Scheduler) stopHook(j *job) {
-	if j.stop != nil {
-		if j.stop() {
+	if j.x != nil && j.x.stop != nil {
+		if j.x.stop() {
 			s.wg.Done()
 		}
-		j.stop = nil
+		j.x.stop = nil
 	}
 }
 

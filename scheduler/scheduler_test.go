@@ -362,3 +362,15 @@ func TestStatesAndIDs(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// Once Wait has returned, the key is free: a Drop task submitted and waited
+// for one call at a time never finds its key busy.
+func TestKeyFreeAfterWait(t *testing.T) {
+	s := newScheduler(t, Config{})
+	task := newTask(t, s, "t", newProbe(), Options[call]{Running: ByKey, Key: keyOf, OnBusy: Drop})
+	for i := range 5000 {
+		_, err := wait(t, submit(t, task, "a", i))
+		require.NoError(t, err, "call %d", i)
+	}
+	require.Zero(t, s.Stats().Dropped)
+}

@@ -4,7 +4,7 @@ import "sync/atomic"
 
 // Stats is a snapshot of a scheduler's counters and gauges. Each field is
 // read atomically, but not all at the same instant: while work is moving,
-// the fields may disagree by the few invocations in transit. Once the
+// the gauges may be off by the few invocations in transit. Once the
 // scheduler is idle they add up:
 //
 //	Submitted = Deduped + Succeeded + Failed + Dropped + Expired + Canceled
@@ -32,54 +32,82 @@ type Stats struct {
 // cheap, never blocks, and works before and after Close.
 func (s *Scheduler) Stats() Stats {
 	c := &s.stats
-	return Stats{
-		Submitted:  c.submitted.Load(),
-		Deduped:    c.deduped.Load(),
-		Dropped:    c.ended[Dropped-Succeeded].Load(),
-		Expired:    c.ended[Expired-Succeeded].Load(),
-		Canceled:   c.ended[Canceled-Succeeded].Load(),
-		Succeeded:  c.ended[Succeeded-Succeeded].Load(),
-		Failed:     c.ended[Failed-Succeeded].Load(),
-		HookPanics: c.hookPanics.Load(),
-		Queued:     int(c.queued.Load()),
-		Pending:    int(c.pending.Load()),
-		Running:    int(c.running.Load()),
-		Actors:     int(c.actors.Load()),
-	}
+	// Read effects before causes, so that no gauge goes negative: a job is
+	// counted as finished only after it was counted as started, and so on.
+	var st Stats
+	st.Succeeded = c.succeeded.Load()
+	st.Failed = c.failed.Load()
+	started := c.started.Load()
+	st.Dropped = c.dropped.Load()
+	st.Expired = c.expired.Load()
+	st.Canceled = c.canceled.Load()
+	endedPending := c.endedPending.Load()
+	endedQueued := c.endedQueued.Load()
+	promoted := c.promoted.Load()
+	st.Deduped = c.deduped.Load()
+	st.Submitted = c.submitted.Load()
+	st.HookPanics = c.hookPanics.Load()
+	st.Actors = int(c.actors.Load())
+
+	st.Running = gauge(started, st.Succeeded+st.Failed)
+	st.Pending = gauge(promoted, started+endedPending)
+	st.Queued = gauge(st.Submitted, st.Deduped+promoted+endedQueued)
+	return st
 }
 
-// counters backs Stats.
+func gauge(in, out uint64) int {
+	if in < out {
+		return 0
+	}
+	return int(in - out)
+}
+
+// counters backs Stats. They are grouped by who writes them, one cache
+// line each, so that the submitters, the dispatcher and the workers do not
+// take each other's lines on every invocation. The gauges are derived from
+// monotonic counters.
 type counters struct {
-	submitted  atomic.Uint64
-	deduped    atomic.Uint64
-	ended      [Canceled - Succeeded + 1]atomic.Uint64
+	// Written by Submit.
+	submitted atomic.Uint64
+	deduped   atomic.Uint64
+	_         [48]byte
+
+	// Written by the dispatcher only.
+	promoted     atomic.Uint64 // Queued -> Pending
+	endedQueued  atomic.Uint64 // ended from Queued
+	endedPending atomic.Uint64 // ended from Pending
+	dropped      atomic.Uint64
+	expired      atomic.Uint64
+	canceled     atomic.Uint64
+	actors       atomic.Int64
+	_            [8]byte
+
+	// Written by the workers.
+	started    atomic.Uint64 // Pending -> Running
+	succeeded  atomic.Uint64
+	failed     atomic.Uint64
 	hookPanics atomic.Uint64
-	queued     atomic.Int64
-	pending    atomic.Int64
-	running    atomic.Int64
-	actors     atomic.Int64
+	_          [32]byte
 }
 
-// gauge returns the gauge of a non-final state.
-func (c *counters) gauge(st State) *atomic.Int64 {
-	switch st {
+// ended counts a job that reached the final state to from the state from.
+func (c *counters) ended(from, to State) {
+	switch from {
 	case Queued:
-		return &c.queued
+		c.endedQueued.Add(1)
 	case Pending:
-		return &c.pending
-	default:
-		return &c.running
+		c.endedPending.Add(1)
 	}
-}
-
-// move records a job going from one non-final state to the next.
-func (c *counters) move(from, to State) {
-	c.gauge(from).Add(-1)
-	c.gauge(to).Add(1)
-}
-
-// end records a job leaving the non-final state from for the final state to.
-func (c *counters) end(from, to State) {
-	c.gauge(from).Add(-1)
-	c.ended[to-Succeeded].Add(1)
+	switch to {
+	case Succeeded:
+		c.succeeded.Add(1)
+	case Failed:
+		c.failed.Add(1)
+	case Dropped:
+		c.dropped.Add(1)
+	case Expired:
+		c.expired.Add(1)
+	case Canceled:
+		c.canceled.Add(1)
+	}
 }

@@ -133,10 +133,22 @@ func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string)
 	inv := &invocation[A, R]{fn: t.fn, args: args}
 	j := &inv.j
 	j.node.Value = j
-	j.key, j.reg = key, reg
+	j.msg.j = j
+	j.key = key
 	j.task = &t.core
 	j.r = inv
-	j.ctx = ctx
+	c := &t.core
+	needsAt := c.s.onEvent != nil || c.maxWait > 0
+	ownCtx := ctx != context.Background() && ctx != context.TODO()
+	if ownCtx || needsAt || c.registration != Disabled {
+		j.x = &extra{reg: reg}
+		if ownCtx {
+			j.x.ctx = ctx
+		}
+		if needsAt {
+			j.x.at = time.Now()
+		}
+	}
 	return inv
 }
 
@@ -191,8 +203,8 @@ func (c *taskCore) absorbs(j *job) bool {
 // taken its place.
 func (c *taskCore) forget(j *job) {
 	c.mu.Lock()
-	if cur, ok := c.index.get(j.reg); ok && cur == j {
-		c.index.delete(j.reg)
+	if cur, ok := c.index.get(j.x.reg); ok && cur == j {
+		c.index.delete(j.x.reg)
 	}
 	c.mu.Unlock()
 }

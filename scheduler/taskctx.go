@@ -31,7 +31,7 @@ func (c *taskCtx) Value(key any) any {
 	if v := c.base().Value(key); v != nil {
 		return v
 	}
-	return c.ctx.Value(key)
+	return (*job)(c).submitCtx().Value(key)
 }
 
 func (c *taskCtx) String() string { return "scheduler.taskCtx(" + c.task.name + ")" }

@@ -1,55 +1,40 @@
 package scheduler
 
-// The global cap. Pending jobs wait in s.runq, in the order their keys
-// became free; worker goroutines take them one at a time. There are never
-// more than MaxParallel workers, and a worker runs one job at a time, so
-// never more than MaxParallel jobs run: the cap holds by construction, and
-// slots go to keys in FIFO order. Workers are started when Pending work
-// outnumbers them and exit as soon as the run queue is empty, so an idle
-// scheduler has no worker goroutines.
-
-// spawnLocked reserves workers for the Pending jobs that no worker will
-// reach, up to the cap, and returns how many to start.
-func (s *Scheduler) spawnLocked() int {
-	n := min(s.runq.Len(), s.maxParallel-s.live)
-	if n <= 0 {
-		return 0
-	}
-	s.live += n
-	return n
-}
-
-func (s *Scheduler) startWorkers(n int) {
-	for range n {
-		s.wg.Add(1)
-		go s.work()
-	}
-}
-
-// work is a worker goroutine: it runs Pending jobs until the run queue is
-// empty. A task that calls runtime.Goexit ends the goroutine; the deferred
-// function then finishes the job and hands the worker's place on.
+// work is a worker goroutine: it runs Pending jobs from the ring until the
+// ring is empty. A job is taken by moving it from Pending to Running with a
+// compare-and-swap; a job the dispatcher ended meanwhile (cancelled or
+// expired while in the ring) fails the swap and is skipped.
+//
+// A task that calls runtime.Goexit ends the goroutine; the deferred
+// function then finishes the job, reports it and hands the worker's place
+// on.
 func (s *Scheduler) work() {
 	var running *job // the job whose task is executing
 	defer func() {
 		if running != nil { // runtime.Goexit in its task
-			s.finish(running, Failed, ErrGoexit)
-			s.mu.Lock()
-			wake := s.postDoneLocked(running)
-			s.live--
-			spawn := s.spawnLocked()
-			s.mu.Unlock()
-			s.signal(wake)
-			s.startWorkers(spawn)
+			s.finish(running, Running, Failed, ErrGoexit)
+			s.postDone(running)
+			if !s.retire() {
+				s.wg.Add(1)
+				go s.work()
+			}
 		}
 		s.wg.Done()
 	}()
-	var prev *job
 	for {
-		j := s.next(prev)
+		j := s.ring.get()
 		if j == nil {
-			return
+			if s.retire() {
+				return
+			}
+			continue
 		}
+		if !j.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
+			continue
+		}
+		s.stats.started.Add(1)
+		s.stopHook(j)
+		s.emit(j, Running, nil)
 		running = j
 		err := s.run(j)
 		running = nil
@@ -57,42 +42,21 @@ func (s *Scheduler) work() {
 		if err != nil {
 			st = Failed
 		}
-		s.finish(j, st, err)
-		prev = j
+		s.finish(j, Running, st, err)
+		s.postDone(j)
 	}
 }
 
-// next reports prev (if any) done and takes the next Pending job, or
-// retires the worker and returns nil when there is none.
-func (s *Scheduler) next(prev *job) *job {
-	s.mu.Lock()
-	wake := false
-	if prev != nil {
-		wake = s.postDoneLocked(prev)
+// postDone tells the dispatcher that j has finished running, so that its
+// key can move on. A job with a key wakes its waiters only once the
+// dispatcher has freed the key, so that whoever Wait returns to finds the
+// key free; a job without one wakes them now.
+func (s *Scheduler) postDone(j *job) {
+	if j.actor == nil {
+		j.closeDone()
 	}
-	var j *job
-	if n := s.runq.Pop(); n != nil {
-		j = n.Value
-		s.running.Push(&j.node)
-		j.state.Store(uint32(Running))
-	} else {
-		s.live--
-	}
-	s.mu.Unlock()
-	s.signal(wake)
-	if j != nil {
-		s.stats.move(Pending, Running)
-		s.stopHook(j)
-		s.emit(j, Running, nil)
-	}
-	return j
-}
-
-// postDoneLocked tells the dispatcher that j has finished running and
-// reports whether it must be woken.
-func (s *Scheduler) postDoneLocked(j *job) bool {
-	s.running.Remove(&j.node)
-	return s.postLocked(msg{kind: msgDone, j: j})
+	j.msg.kind = msgDone
+	s.inbox.push(&j.msg)
 }
 
 // run calls j's task, turning a panic into a *PanicError. A Goexit passes

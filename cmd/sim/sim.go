@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/perkey/perkey/provider"
+	"github.com/perkey/perkey/scheduler"
+)
+
+// probeTimeout bounds the first request to an external provider, so that
+// a wrong -provider fails within seconds.
+const probeTimeout = 2 * time.Second
+
+// closeTimeout bounds how long the sim waits for the scheduler to drain
+// when it stops.
+const closeTimeout = 5 * time.Second
+
+// simulate runs the scenarios o names and returns the exit status.
+func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	human := stdout
+	if o.json {
+		human = stderr
+	}
+	env, err := setUp(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "sim: %v\n", err)
+		return exitFail
+	}
+	defer env.close(ctx, stderr)
+	if !o.quiet {
+		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v\n\n", env.r.client.URL(), env.where, o.parallel, o.hold)
+	}
+
+	var failed []string
+	for _, sc := range pick(scenarioTable(), o.scenarios) {
+		res, err := env.r.run(ctx, sc)
+		switch {
+		case ctx.Err() != nil:
+			fmt.Fprintf(stderr, "sim: %s: interrupted\n", sc.letter)
+			return exitFail
+		case err != nil:
+			fmt.Fprintf(stderr, "sim: %s: %v\n", sc.letter, err)
+			return exitFail
+		}
+		writeHuman(human, res, o.quiet)
+		if o.json {
+			if err := writeJSON(stdout, res); err != nil {
+				fmt.Fprintf(stderr, "sim: %v\n", err)
+				return exitFail
+			}
+		}
+		for _, p := range problems(res) {
+			failed = append(failed, sc.letter+": "+p)
+		}
+	}
+	if len(failed) > 0 {
+		for _, f := range failed {
+			fmt.Fprintf(stderr, "sim: FAIL %s\n", f)
+		}
+		return exitFail
+	}
+	return exitOK
+}
+
+// env is what a run needs: a provider (maybe in-process), a client, a
+// scheduler with the demo's tasks. close releases it all.
+type env struct {
+	r     *runner
+	where string // "in-process" or "external"
+	srv   *provider.Server
+	sched *scheduler.Scheduler
+}
+
+func setUp(ctx context.Context, o options) (_ *env, err error) {
+	e := &env{r: &runner{hold: o.hold, parallel: o.parallel, unguarded: o.unguarded}}
+	defer func() {
+		if err != nil {
+			e.close(ctx, io.Discard)
+		}
+	}()
+	url := o.providerURL
+	if url == "" {
+		e.r.tap = &logTap{}
+		if e.srv, err = provider.Start(provider.Config{Log: e.r.tap}); err != nil {
+			return nil, err
+		}
+		url, e.where = e.srv.URL(), "in-process"
+	} else {
+		e.where = "external: its call log is in its own output"
+	}
+	// One idle connection per slot, and one for reset and report: every
+	// call after the first wave reuses a connection.
+	if e.r.client, err = provider.NewClient(url, provider.ClientConfig{MaxIdleConns: o.parallel + 1}); err != nil {
+		return nil, err
+	}
+	if o.providerURL != "" {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+		if _, err := e.r.client.Report(pctx); err != nil {
+			return nil, fmt.Errorf("provider %s unreachable: %w\n"+
+				"start one with `go run ./cmd/sim provider -addr HOST:PORT`, or drop -provider to run one in-process", url, err)
+		}
+	}
+	if e.sched, err = scheduler.New(scheduler.Config{MaxParallel: o.parallel}); err != nil {
+		return nil, err
+	}
+	e.r.tasks, err = newTasks(e.sched, e.r.client, o.hold)
+	return e, err
+}
+
+// close stops the scheduler (cancelling running calls if ctx has ended or
+// closeTimeout passes), the client and the in-process provider.
+func (e *env) close(ctx context.Context, stderr io.Writer) {
+	var errs []error
+	if e.sched != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		if ctx.Err() != nil {
+			cancel() // interrupted: do not wait for calls in flight
+		}
+		err := e.sched.Close(cctx)
+		cancel()
+		if ctx.Err() == nil || errors.Is(err, scheduler.ErrLeaked) {
+			errs = append(errs, err) // else: interrupted, and cancelling was the point
+		}
+	}
+	if e.r.client != nil {
+		e.r.client.Close()
+	}
+	if e.srv != nil {
+		errs = append(errs, e.srv.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(stderr, "sim: stopping: %v\n", err)
+	}
+}

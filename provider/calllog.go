@@ -1,0 +1,51 @@
+package provider
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// callLog writes the provider's log: one line per call and per reset. Its
+// owner (counts) serializes the writes; write errors are ignored, the log
+// being a courtesy.
+type callLog struct {
+	w   io.Writer // nil: no log
+	now func() time.Time
+}
+
+// call logs one call, as "[ok       ] acme     fetch_profile".
+func (l *callLog) call(out Outcome, account, op string) {
+	if l.w == nil {
+		return
+	}
+	tag := "ok"
+	if out == Collision {
+		tag = "COLLISION"
+	}
+	fmt.Fprintf(l.w, "[%-9s] %-8s %s\n", tag, oneLine(account), oneLine(op))
+}
+
+// reset logs a reset, as "--- reset @ 15:04:05 label ---".
+func (l *callLog) reset(label string) {
+	if l.w == nil {
+		return
+	}
+	stamp := l.now().Format(time.TimeOnly)
+	if label = oneLine(label); label != "" {
+		label += " "
+	}
+	fmt.Fprintf(l.w, "--- reset @ %s %s---\n", stamp, label)
+}
+
+// oneLine replaces control characters, so that what a client sends cannot
+// break the log's one-line-per-event shape.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}

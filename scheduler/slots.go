@@ -1,0 +1,100 @@
+package scheduler
+
+import "sync/atomic"
+
+// The global cap. A job whose key is free waits, Pending, in the
+// dispatcher's ready list, in the order keys became free. The dispatcher
+// moves the head of that list into a ring that the workers take from, one
+// job at a time. There are never more than MaxParallel workers and a worker
+// runs one job at a time, so never more than MaxParallel jobs run: the cap
+// is a count of goroutines, held by construction, and slots go to keys in
+// FIFO order.
+//
+// Workers are started when Pending work outnumbers them and exit as soon as
+// the ring is empty, so an idle scheduler has no worker goroutines.
+
+// ringSize is how many Pending jobs the workers can take without waiting
+// for the dispatcher; the rest stay in its ready list.
+const ringSize = 512
+
+// ring is a bounded queue with one producer (the dispatcher) and many
+// consumers (the workers). Its indices only grow, so a stale compare-and-
+// swap fails instead of taking a recycled slot.
+type ring struct {
+	head  atomic.Uint64 // next index to take
+	_     [56]byte      // keep the consumers' index off the producer's line
+	tail  atomic.Uint64 // next index to fill
+	_     [56]byte
+	slots [ringSize]atomic.Pointer[job]
+}
+
+func (r *ring) len() int { return int(r.tail.Load() - r.head.Load()) }
+
+// put adds j if there is room. Only the dispatcher calls it.
+func (r *ring) put(j *job) bool {
+	t := r.tail.Load()
+	if t-r.head.Load() >= ringSize {
+		return false
+	}
+	r.slots[t%ringSize].Store(j)
+	r.tail.Store(t + 1)
+	return true
+}
+
+// get takes the oldest job, or returns nil if the ring is empty.
+func (r *ring) get() *job {
+	for {
+		h := r.head.Load()
+		if h == r.tail.Load() {
+			return nil
+		}
+		j := r.slots[h%ringSize].Load()
+		if r.head.CompareAndSwap(h, h+1) {
+			return j
+		}
+	}
+}
+
+// workers counts the worker goroutines; it never exceeds max.
+type workers struct {
+	live atomic.Int64
+	max  int64
+}
+
+// reserve counts one more worker if that keeps the count within want (and
+// max) and reports whether it did.
+func (w *workers) reserve(want int64) bool {
+	want = min(want, w.max)
+	for {
+		n := w.live.Load()
+		if n >= want {
+			return false
+		}
+		if w.live.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// startWorkers starts workers until there are as many as the jobs that may
+// need one (those in the ring and those running), within the cap.
+func (s *Scheduler) startWorkers() {
+	want := int64(s.d.inflight.Len())
+	for s.workers.reserve(want) {
+		s.wg.Add(1)
+		go s.work()
+	}
+}
+
+// retire is called by a worker that found the ring empty. It returns true
+// if the worker should exit, false if work arrived meanwhile and it stays.
+// The dispatcher fills the ring before it counts workers, and a worker
+// leaves the count before it looks at the ring, so either the dispatcher
+// sees the worker gone and starts another, or the worker sees the job.
+func (s *Scheduler) retire() bool {
+	s.workers.live.Add(-1)
+	if s.ring.len() == 0 {
+		return true
+	}
+	return !s.workers.reserve(s.workers.max)
+}
