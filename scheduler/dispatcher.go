@@ -83,8 +83,8 @@ func (s *Scheduler) handle(n *msgNode) {
 	case msgCancel:
 		s.endWaiting(j, Canceled, canceled(context.Cause(j.submitCtx())))
 	case msgDeduped:
-		if s.onEvent != nil {
-			s.callHook(Event{Time: time.Now(), Task: j.task.name, ID: j.id, Key: j.key, State: j.loadState(), Deduped: true})
+		if l := s.listeners.Load(); l != nil {
+			l.call(s, j.event(j.loadState(), nil, time.Now(), true))
 		}
 	case msgClose:
 		d.closing = true
@@ -94,8 +94,8 @@ func (s *Scheduler) handle(n *msgNode) {
 		d.aborted = true
 		s.cancelWaiting()
 		s.cancelRun()
-	case msgReport:
-		s.report()
+	case msgAsk:
+		s.answer()
 	}
 }
 

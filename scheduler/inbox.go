@@ -21,7 +21,7 @@ const (
 	msgDeduped                // a submission collapsed into j (events only)
 	msgClose                  // Close was called: drain, then stop
 	msgAbort                  // Close's ctx ended: cancel what waits
-	msgReport                 // Close wants the list of running jobs
+	msgAsk                    // run the functions queued by ask
 )
 
 // inbox is the dispatcher's many-producer, one-consumer queue: a lock-free

@@ -42,7 +42,8 @@ type extra struct {
 	ctx  context.Context // the Submit ctx, unless Background or TODO
 	stop func() bool     // stops the Submit ctx's cancel hook; nil if none
 	at   time.Time       // Submit time, when events or MaxWait need it
-	reg  string          // the Registration scope's key, for the dedupe index
+	reg   string          // the Registration scope's key, for the dedupe index
+	label string          // Options.Label of the arguments, for events
 }
 
 // submitCtx returns the ctx the job was submitted with, as far as it

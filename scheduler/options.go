@@ -102,6 +102,12 @@ type Options[A any] struct {
 	// ErrEmptyKey, and a panic makes Submit fail with a *PanicError.
 	Key func(A) string
 
+	// Label describes an invocation's arguments in events (Event.Label),
+	// for timelines and logs, such as the operation it performs. It is
+	// called once per Submit while someone listens to events, and must be
+	// fast, pure and safe for concurrent use. Nil means no label.
+	Label func(A) string
+
 	// OnBusy is what a submission does when its key is busy. Drop needs a
 	// Running scope. Zero: Wait.
 	OnBusy Policy

@@ -19,7 +19,6 @@ type Scheduler struct {
 	maxParallel int
 	grace       time.Duration
 	log         *slog.Logger
-	onEvent     func(Event)
 	// runCtx is the parent of every task's context; the dispatcher
 	// cancels it when Close gives up waiting, and when it exits.
 	runCtx    context.Context
@@ -43,8 +42,12 @@ type Scheduler struct {
 	tasksMu sync.Mutex
 	tasks   map[string]*taskCore
 
-	reportMu sync.Mutex
-	reportTo []chan string // Close calls waiting for the list of running jobs
+	subMu     sync.Mutex
+	listeners atomic.Pointer[listeners] // nil when nobody listens
+	nextSub   int
+
+	askMu sync.Mutex
+	asks  []func() // run on the dispatcher goroutine at the next msgAsk
 }
 
 // New starts a scheduler: its dispatcher goroutine, and worker goroutines
@@ -59,11 +62,13 @@ func New(cfg Config) (*Scheduler, error) {
 		maxParallel: cfg.MaxParallel,
 		grace:       cfg.CloseGrace,
 		log:         cfg.Logger,
-		onEvent:     cfg.OnEvent,
 		tasks:       make(map[string]*taskCore),
 		stopped:     make(chan struct{}),
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+	if cfg.OnEvent != nil {
+		s.Subscribe(cfg.OnEvent)
+	}
 	s.inbox.init()
 	s.workers.max = int64(cfg.MaxParallel)
 	s.d.init()
@@ -122,47 +127,56 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	return err
 }
 
-// describeRunning asks the dispatcher for the running jobs, for Close's
-// error; it returns "" if there are none.
+// describeRunning lists the running jobs, for Close's error; it returns ""
+// if there are none.
 func (s *Scheduler) describeRunning() string {
-	reply := make(chan string, 1)
-	s.reportMu.Lock()
-	s.reportTo = append(s.reportTo, reply)
-	s.reportMu.Unlock()
-	if !s.inbox.push(&msgNode{kind: msgReport}) {
-		return "" // the dispatcher is done: nothing runs
+	var b strings.Builder
+	n := 0
+	s.ask(func() {
+		for node := range s.d.inflight.All() {
+			if j := node.Value; j.loadState() == Running {
+				if n > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "task %q key %q id %d", j.task.name, j.key, j.id)
+				n++
+			}
+		}
+	})
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d running: %s", n, b.String())
+}
+
+// ask runs f on the dispatcher goroutine, where it may read the
+// dispatcher's state, and waits for it. It returns false, without running
+// f, once the dispatcher has stopped.
+func (s *Scheduler) ask(f func()) bool {
+	done := make(chan struct{})
+	s.askMu.Lock()
+	s.asks = append(s.asks, func() { f(); close(done) })
+	s.askMu.Unlock()
+	if !s.inbox.push(&msgNode{kind: msgAsk}) {
+		return false
 	}
 	select {
-	case r := <-reply:
-		return r
+	case <-done:
+		return true
 	case <-s.stopped:
-		return ""
+		return false
 	}
 }
 
-// report answers describeRunning; the dispatcher calls it.
-func (s *Scheduler) report() {
-	var b strings.Builder
-	n := 0
-	for node := range s.d.inflight.All() {
-		if j := node.Value; j.loadState() == Running {
-			if n > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "task %q key %q id %d", j.task.name, j.key, j.id)
-			n++
-		}
+// answer runs the functions queued by ask; the dispatcher calls it.
+func (s *Scheduler) answer() {
+	s.askMu.Lock()
+	asks := s.asks
+	s.asks = nil
+	s.askMu.Unlock()
+	for _, f := range asks {
+		f()
 	}
-	r := ""
-	if n > 0 {
-		r = fmt.Sprintf("%d running: %s", n, b.String())
-	}
-	s.reportMu.Lock()
-	for _, c := range s.reportTo {
-		c <- r
-	}
-	s.reportTo = nil
-	s.reportMu.Unlock()
 }
 
 // register adds a task, refusing duplicate names and a closed scheduler.
@@ -225,7 +239,7 @@ func (s *Scheduler) push(j *job) bool {
 func (s *Scheduler) deduped(j *job) {
 	s.stats.submitted.Add(1)
 	s.stats.deduped.Add(1)
-	if s.onEvent != nil {
+	if s.listening() {
 		s.inbox.push(&msgNode{kind: msgDeduped, j: j})
 	}
 }
@@ -254,28 +268,4 @@ func (s *Scheduler) stopHook(j *job) {
 		}
 		j.x.stop = nil
 	}
-}
-
-// emit reports a state change, happening now, to OnEvent.
-func (s *Scheduler) emit(j *job, st State, err error) {
-	if s.onEvent != nil {
-		s.emitAt(j, st, err, time.Now())
-	}
-}
-
-// emitAt reports a state change that happened at the given time.
-func (s *Scheduler) emitAt(j *job, st State, err error, at time.Time) {
-	if s.onEvent != nil {
-		s.callHook(Event{Time: at, Task: j.task.name, ID: j.id, Key: j.key, State: st, Err: err})
-	}
-}
-
-func (s *Scheduler) callHook(ev Event) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.stats.hookPanics.Add(1)
-			s.log.Error("scheduler: OnEvent panicked", "panic", r, "task", ev.Task, "id", ev.ID, "state", ev.State)
-		}
-	}()
-	s.onEvent(ev)
 }

@@ -52,6 +52,7 @@ type Event struct {
 	Task  string    // the task's name
 	ID    uint64    // the invocation's ID
 	Key   string    // the key it is scheduled under (see Invocation.Key)
+	Label string    // Options.Label of its arguments, if set
 	State State     // the new state
 	// Err is the invocation's error for Failed, Dropped, Expired and
 	// Canceled, and nil otherwise.

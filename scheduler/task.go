@@ -14,8 +14,9 @@ import (
 // concurrent use; it lives as long as its Scheduler.
 type Task[A, R any] struct {
 	core taskCore
-	fn   func(context.Context, A) (R, error)
-	key  func(A) string
+	fn    func(context.Context, A) (R, error)
+	key   func(A) string
+	label func(A) string
 }
 
 // taskCore is the untyped part of a task.
@@ -53,7 +54,7 @@ func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("task %q: %w", name, err)
 	}
-	t := &Task[A, R]{fn: fn, key: opts.Key}
+	t := &Task[A, R]{fn: fn, key: opts.Key, label: opts.Label}
 	t.core = taskCore{
 		s:            s,
 		name:         name,
@@ -138,15 +139,20 @@ func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string)
 	j.task = &t.core
 	j.r = inv
 	c := &t.core
-	needsAt := c.s.onEvent != nil || c.maxWait > 0
+	listening := c.s.listening()
+	needsAt := listening || c.maxWait > 0
 	ownCtx := ctx != context.Background() && ctx != context.TODO()
-	if ownCtx || needsAt || c.registration != Disabled {
+	label := listening && t.label != nil
+	if ownCtx || needsAt || label || c.registration != Disabled {
 		j.x = &extra{reg: reg}
 		if ownCtx {
 			j.x.ctx = ctx
 		}
 		if needsAt {
 			j.x.at = time.Now()
+		}
+		if label {
+			j.x.label = t.label(args)
 		}
 	}
 	return inv
