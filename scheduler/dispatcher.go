@@ -2,29 +2,34 @@ package scheduler
 
 import (
 	"context"
+	"slices"
 	"time"
 
-	"github.com/perkey/perkey/actor"
 	"github.com/perkey/perkey/mailbox"
 )
 
 // dispatcher is the state only the dispatcher goroutine touches: the actors
-// (inside each task), the Pending jobs in slot order, the jobs handed to
-// the workers, the MaxWait deadlines, and what it needs to know to stop.
+// (in each keyspace), the Pending jobs in slot order, the jobs handed to
+// the workers, the timers, and what it needs to know to stop.
 type dispatcher struct {
 	ready       mailbox.Queue[*job] // Pending, in the order their keys became free
 	inflight    mailbox.Queue[*job] // in the ring or running
 	outstanding int                 // routed jobs not yet final
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
-	free        []*actor.Actor[*job]
-	expiry      expiry
+	free        []*keyActor
+	timers      timers
 }
 
-// maxFreeActors bounds the dispatcher's pool of idle actors kept for reuse.
+// refillEvery is how many messages the dispatcher handles before it feeds
+// the workers again, within one long batch.
+const refillEvery = 256
+
+// maxFreeActors bounds the dispatcher's pool of forgotten actors kept for
+// reuse.
 const maxFreeActors = 1024
 
-func (d *dispatcher) init() { d.expiry.init() }
+func (d *dispatcher) init() { d.timers.init() }
 
 // dispatch is the dispatcher goroutine. It takes the inbox in batches,
 // handles every message in arrival order, moves Pending jobs into the ring
@@ -36,13 +41,19 @@ func (s *Scheduler) dispatch() {
 	defer s.cancelRun()
 	for {
 		list := s.inbox.take()
+		handled := 0
 		for n := list; n != nil; {
 			next := n.next // n may be pushed again once handled
 			s.handle(n)
 			n = next
+			if handled++; handled%refillEvery == 0 {
+				// A long batch: keep the workers fed meanwhile.
+				s.refill()
+				s.startWorkers()
+			}
 		}
 		if list != nil {
-			s.checkExpiry()
+			s.checkTimers()
 		}
 		s.refill()
 		s.startWorkers()
@@ -57,12 +68,18 @@ func (s *Scheduler) dispatch() {
 		}
 		select {
 		case <-s.inbox.wake:
-		case <-s.d.expiry.timer.C:
+		case <-s.d.timers.timer.C:
 			s.inbox.sleeping.Store(false)
-			s.expireDue()
+			s.fireTimers()
 		}
 	}
-	s.d.expiry.stop()
+	s.d.timers.stop()
+	// What is left are idle actors whose limiters were refilling: with the
+	// scheduler gone, there is nothing left to remember.
+	for _, ks := range s.keyspaces() {
+		ks.actors = shrinkMap[string, *keyActor]{}
+	}
+	s.stats.actors.Store(0)
 	s.wg.Wait()
 }
 
@@ -72,19 +89,25 @@ func (s *Scheduler) handle(n *msgNode) {
 	switch n.kind {
 	case msgSubmit:
 		s.route(j)
+	case msgStarted:
+		if a := j.actor; a != nil {
+			a.Started(j.x.started)
+			s.advance(a)
+		}
 	case msgDone:
 		d.outstanding--
 		d.inflight.Remove(&j.node)
 		if a := j.actor; a != nil {
 			a.Done()
-			s.advance(j.task, j.key, a)
+			a.drop(j)
+			s.advance(a)
 			j.closeDone()
 		}
 	case msgCancel:
 		s.endWaiting(j, Canceled, canceled(context.Cause(j.submitCtx())))
 	case msgDeduped:
 		if l := s.listeners.Load(); l != nil {
-			l.call(s, j.event(j.loadState(), nil, time.Now(), true))
+			l.call(s, j.event(j.loadState().public(), nil, time.Now(), true))
 		}
 	case msgClose:
 		d.closing = true
@@ -110,57 +133,124 @@ func (s *Scheduler) route(j *job) {
 		if j.early {
 			cause = context.Cause(j.submitCtx())
 		}
-		s.d.outstanding--
-		s.finish(j, Queued, Canceled, canceled(cause))
-		j.closeDone()
+		s.endUnrouted(j, Canceled, canceled(cause))
 		return
 	}
 	if c.maxWait > 0 {
-		s.d.expiry.add(j.submittedAt().Add(c.maxWait), j)
+		s.expireAfter(j, j.submittedAt().Add(c.maxWait))
 	}
-	if c.running == Disabled {
+	if c.ks == nil {
 		s.makePending(j)
 		return
 	}
-	a, ok := c.actors.get(j.key)
-	if !ok {
-		a = s.newActor()
-		c.actors.put(j.key, a)
-	}
-	if c.onBusy == Drop && a.Busy() {
-		s.d.outstanding--
-		s.finish(j, Queued, Dropped, ErrDropped)
-		j.closeDone()
-		return
+	a := s.actorFor(c.ks, j.key)
+	if c.onBusy == Replace {
+		s.replace(a, c)
+		a = s.actorFor(c.ks, j.key) // the old one may have gone idle and been forgotten
 	}
 	j.actor = a
 	a.Enqueue(&j.node)
-	s.advance(c, j.key, a)
+	s.advance(a)
+	if c.onBusy == Drop && j.loadState() == Queued {
+		// It could not become Pending at once: the key is at its limit,
+		// has work queued ahead, or no token.
+		a.Remove(&j.node)
+		s.endUnrouted(j, Dropped, ErrDropped)
+		s.advance(a)
+	}
 }
 
-// advance makes Pending whatever a's key may start now, and forgets a once
-// it is idle.
-func (s *Scheduler) advance(c *taskCore, key string, a *actor.Actor[*job]) {
-	for n := a.Next(); n != nil; n = a.Next() {
-		s.makePending(n.Value)
+// endUnrouted ends a job that never reached an actor.
+func (s *Scheduler) endUnrouted(j *job, st State, err error) {
+	s.d.outstanding--
+	s.finish(j, Queued, st, err)
+	j.closeDone()
+}
+
+// replace makes room for a new invocation of the OnBusy=Replace task c on
+// a: c's waiting invocations end Canceled, its running ones are cancelled.
+func (s *Scheduler) replace(a *keyActor, c *taskCore) {
+	err := canceled(ErrReplaced)
+	var queued []*job
+	for n := range a.All() {
+		if n.Value.task == c {
+			queued = append(queued, n.Value)
+		}
 	}
-	if a.Idle() {
-		c.actors.delete(key)
-		s.stats.actors.Add(-1)
-		if len(s.d.free) < maxFreeActors {
-			s.d.free = append(s.d.free, a)
+	for _, j := range queued {
+		s.endWaiting(j, Canceled, err)
+	}
+	for _, j := range slices.Clone(a.jobs) {
+		switch {
+		case j.task != c:
+		case j.loadState() == Pending:
+			s.endWaiting(j, Canceled, err)
+		case j.state.CompareAndSwap(uint32(Running), uint32(replacing)):
+			j.x.cancel(ErrReplaced)
 		}
 	}
 }
 
-func (s *Scheduler) newActor() *actor.Actor[*job] {
-	s.stats.actors.Add(1)
-	if n := len(s.d.free); n > 0 {
-		a := s.d.free[n-1]
-		s.d.free = s.d.free[:n-1]
+// advance makes Pending whatever a's key may start now, sets a timer when
+// only its rate holds it back, and forgets a once it is idle and rested.
+func (s *Scheduler) advance(a *keyActor) {
+	if !a.live {
+		return // forgotten already
+	}
+	var now time.Time
+	if a.Rated() {
+		now = time.Now()
+	}
+	for {
+		n, due := a.Next(now)
+		if n == nil {
+			if !due.IsZero() {
+				s.wakeAt(a, due)
+			}
+			break
+		}
+		a.take(n.Value)
+		s.makePending(n.Value)
+	}
+	if !a.Idle() {
+		return
+	}
+	if rested, due := a.Rested(now); !rested {
+		s.wakeAt(a, due)
+		return
+	}
+	a.ks.actors.delete(a.key)
+	s.stats.actors.Add(-1)
+	a.live = false
+	a.gen++
+	a.wakeAt = time.Time{}
+	if len(s.d.free) < maxFreeActors {
+		s.d.free = append(s.d.free, a)
+	}
+}
+
+// actorFor returns the actor of key, making one if the key has none.
+func (s *Scheduler) actorFor(ks *keyspace, key string) *keyActor {
+	if a, ok := ks.actors.get(key); ok {
 		return a
 	}
-	return actor.New[*job](1)
+	a := s.newActor(ks, key)
+	ks.actors.put(key, a)
+	return a
+}
+
+func (s *Scheduler) newActor(ks *keyspace, key string) *keyActor {
+	s.stats.actors.Add(1)
+	var a *keyActor
+	if n := len(s.d.free); n > 0 {
+		a = s.d.free[n-1]
+		s.d.free = s.d.free[:n-1]
+	} else {
+		a = &keyActor{}
+	}
+	a.Configure(ks.limit, ks.rate, ks.burst)
+	a.ks, a.key, a.live = ks, key, true
+	return a
 }
 
 // makePending moves j from Queued to Pending, at the back of the slot
@@ -176,6 +266,7 @@ func (s *Scheduler) makePending(j *job) {
 // as far as it has room.
 func (s *Scheduler) refill() {
 	d := &s.d
+	s.ring.clear()
 	for room := ringSize - s.ring.len(); room > 0; room-- {
 		n := d.ready.Pop()
 		if n == nil {
@@ -203,7 +294,7 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 		a.Remove(&j.node)
 		d.outstanding--
 		s.finish(j, Queued, st, err)
-		s.advance(j.task, j.key, a)
+		s.advance(a)
 		j.closeDone()
 	case Pending:
 		if !d.ready.Remove(&j.node) {
@@ -216,8 +307,9 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 		d.outstanding--
 		s.finish(j, Pending, st, err)
 		if a := j.actor; a != nil {
-			a.Done()
-			s.advance(j.task, j.key, a)
+			a.Withdraw()
+			a.drop(j)
+			s.advance(a)
 		}
 		j.closeDone()
 	}
@@ -229,19 +321,18 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 func (s *Scheduler) cancelWaiting() {
 	d := &s.d
 	err := canceled(ErrClosed)
-	s.tasksMu.Lock()
-	tasks := make([]*taskCore, 0, len(s.tasks))
-	for _, c := range s.tasks {
-		tasks = append(tasks, c)
+	spaces := s.keyspaces()
+	var actors []*keyActor
+	for _, ks := range spaces {
+		for _, a := range ks.actors.m {
+			actors = append(actors, a)
+		}
 	}
-	s.tasksMu.Unlock()
-	for _, c := range tasks {
-		for _, a := range c.actors.m {
-			for n := a.Pop(); n != nil; n = a.Pop() {
-				d.outstanding--
-				s.finish(n.Value, Queued, Canceled, err)
-				n.Value.closeDone()
-			}
+	for _, a := range actors {
+		for n := a.Pop(); n != nil; n = a.Pop() {
+			d.outstanding--
+			s.finish(n.Value, Queued, Canceled, err)
+			n.Value.closeDone()
 		}
 	}
 	var pending []*job
@@ -256,17 +347,21 @@ func (s *Scheduler) cancelWaiting() {
 	for _, j := range pending {
 		s.endWaiting(j, Canceled, err)
 	}
-	// Keys with nothing running are idle now: let them go.
-	for _, c := range tasks {
-		var idle []string
-		for key, a := range c.actors.m {
-			if a.Idle() {
-				idle = append(idle, key)
-			}
-		}
-		for _, key := range idle {
-			a, _ := c.actors.get(key)
-			s.advance(c, key, a)
+	// Keys with nothing in flight are idle now: let them go.
+	for _, a := range actors {
+		s.advance(a)
+	}
+}
+
+// keyspaces returns every keyspace, each once.
+func (s *Scheduler) keyspaces() []*keyspace {
+	s.tasksMu.Lock()
+	defer s.tasksMu.Unlock()
+	var out []*keyspace
+	for _, c := range s.tasks {
+		if c.ks != nil && !slices.Contains(out, c.ks) {
+			out = append(out, c.ks)
 		}
 	}
+	return out
 }

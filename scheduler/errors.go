@@ -22,6 +22,9 @@ var (
 	// context.DeadlineExceeded or ErrClosed). Submit returns it, wrapped
 	// with the cause, for a ctx that has already ended.
 	ErrCanceled = errors.New("scheduler: canceled")
+	// ErrReplaced is the cause of an invocation cancelled by a newer
+	// submission of an OnBusy=Replace task; its error wraps ErrCanceled too.
+	ErrReplaced = errors.New("scheduler: replaced by a newer invocation")
 	// ErrClosed is returned by Submit and NewTask once Close has been
 	// called, and is the cause of work that Close cancelled.
 	ErrClosed = errors.New("scheduler: closed")

@@ -16,6 +16,7 @@ type msgKind uint8
 
 const (
 	msgSubmit  msgKind = iota // a new job to route
+	msgStarted                // a worker started j, whose key tracks starts
 	msgDone                   // a worker finished running j
 	msgCancel                 // j's Submit ctx ended
 	msgDeduped                // a submission collapsed into j (events only)

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/perkey/perkey/actor"
 	"github.com/perkey/perkey/mailbox"
 )
 
@@ -25,9 +24,9 @@ type job struct {
 	// touches it.
 	node  mailbox.Node[*job]
 	task  *taskCore
-	actor *actor.Actor[*job] // set by the dispatcher when routed; nil for Running=Disabled
-	key   string             // the Running scope's key; also the label (Invocation.Key)
-	r     runner             // the typed invocation, to run the task
+	actor *keyActor // set by the dispatcher when routed; nil for Running=Disabled
+	key   string    // the Running scope's key; also the label (Invocation.Key)
+	r     runner    // the typed invocation, to run the task
 	id    uint64
 	x     *extra // nil unless the job needs one of its fields
 
@@ -39,11 +38,18 @@ type job struct {
 // extra holds what only some jobs need, so that the common job (Background
 // ctx, no dedupe, no events, no MaxWait) stays small.
 type extra struct {
-	ctx  context.Context // the Submit ctx, unless Background or TODO
-	stop func() bool     // stops the Submit ctx's cancel hook; nil if none
-	at   time.Time       // Submit time, when events or MaxWait need it
+	ctx   context.Context // the Submit ctx, unless Background or TODO
+	stop  func() bool     // stops the Submit ctx's cancel hook; nil if none
+	at    time.Time       // Submit time, when events or MaxWait need it
 	reg   string          // the Registration scope's key, for the dedupe index
 	label string          // Options.Label of the arguments, for events
+
+	// For OnBusy=Replace: the job's own run ctx, a child of the
+	// scheduler's, so that a newer submission can cancel it.
+	run    context.Context
+	cancel context.CancelCauseFunc
+
+	started time.Time // the start, reported to a tracked key's actor
 }
 
 // submitCtx returns the ctx the job was submitted with, as far as it
@@ -132,7 +138,7 @@ func (inv *Invocation[R]) State() State {
 	if inv == nil {
 		return Queued
 	}
-	return inv.j.loadState()
+	return inv.j.loadState().public()
 }
 
 // Done returns a channel that is closed when the invocation has reached a

@@ -3,13 +3,11 @@ package scheduler
 import (
 	"cmp"
 	"slices"
-
-	"github.com/perkey/perkey/actor"
 )
 
 // KeyStats is the load of one key at one moment.
 type KeyStats struct {
-	Task    string // the task the key belongs to
+	Task    string // the task the key belongs to, or its Group
 	Key     string
 	Queued  int // invocations Queued behind the key
 	Pending int // invocations whose key is free, waiting for a slot
@@ -20,7 +18,8 @@ type KeyStats struct {
 // Running.
 func (k KeyStats) Busy() int { return k.Queued + k.Pending + k.Running }
 
-// Key returns the load of one key of the named task, asked of the
+// Key returns the load of one key of the named task (for a grouped task,
+// of the Group's key; Task is then the Group's name), asked of the
 // dispatcher. An idle or unknown key, a task without a Running scope, and
 // a closed scheduler give a zero load.
 func (s *Scheduler) Key(task, key string) KeyStats {
@@ -28,14 +27,13 @@ func (s *Scheduler) Key(task, key string) KeyStats {
 	s.tasksMu.Lock()
 	c := s.tasks[task]
 	s.tasksMu.Unlock()
-	if c == nil {
+	if c == nil || c.ks == nil {
 		return out
 	}
+	out.Task = c.ks.name
 	s.ask(func() {
-		if a, ok := c.actors.get(key); ok {
-			running := s.runningByActor()
-			out.Queued, out.Running = a.Queued(), running[a]
-			out.Pending = a.InFlight() - out.Running
+		if a, ok := c.ks.actors.get(key); ok {
+			out = a.stats()
 		}
 	})
 	return out
@@ -47,19 +45,14 @@ func (s *Scheduler) Key(task, key string) KeyStats {
 // and costs a pass over the live keys: it is meant for monitors and
 // operators, not for every request.
 func (s *Scheduler) Keys(n int) []KeyStats {
-	s.tasksMu.Lock()
-	tasks := make([]*taskCore, 0, len(s.tasks))
-	for _, c := range s.tasks {
-		tasks = append(tasks, c)
-	}
-	s.tasksMu.Unlock()
+	spaces := s.keyspaces()
 	var out []KeyStats
 	s.ask(func() {
-		running := s.runningByActor()
-		for _, c := range tasks {
-			for key, a := range c.actors.m {
-				r := running[a]
-				out = append(out, KeyStats{Task: c.name, Key: key, Queued: a.Queued(), Pending: a.InFlight() - r, Running: r})
+		for _, ks := range spaces {
+			for _, a := range ks.actors.m {
+				if !a.Idle() {
+					out = append(out, a.stats())
+				}
 			}
 		}
 	})
@@ -70,19 +63,6 @@ func (s *Scheduler) Keys(n int) []KeyStats {
 		out = out[:n]
 	}
 	return out
-}
-
-// runningByActor counts the running jobs of each actor; the dispatcher
-// calls it. Running jobs are all in d.inflight, which holds at most the
-// ring and the workers.
-func (s *Scheduler) runningByActor() map[*actor.Actor[*job]]int {
-	m := make(map[*actor.Actor[*job]]int)
-	for n := range s.d.inflight.All() {
-		if j := n.Value; j.actor != nil && j.loadState() == Running {
-			m[j.actor]++
-		}
-	}
-	return m
 }
 
 // MaxParallel returns the cap on running invocations, the number of slots.

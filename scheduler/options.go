@@ -3,6 +3,8 @@ package scheduler
 import (
 	"strconv"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Scope says which invocations of a task count as "the same" for a
@@ -38,13 +40,21 @@ const (
 	// Wait: the invocation waits in its key's mailbox, in FIFO order, and
 	// starts as soon as its key is free and a slot opens.
 	Wait Policy = iota
-	// Drop: if its key is busy (an invocation for it is Running or Pending)
-	// when the submission is routed, the invocation ends Dropped at once
-	// without running, and Wait returns ErrDropped.
+	// Drop: if the invocation cannot become Pending as soon as it is routed
+	// (its key is busy: at its Limit of invocations Running or Pending,
+	// with work queued ahead, or without a Rate token), it ends Dropped at
+	// once without running, and Wait returns ErrDropped.
 	Drop
+	// Replace: the newest submission wins. The task's invocations for the
+	// key that are still waiting end Canceled, and the running ones have
+	// their ctx cancelled (cause ErrReplaced) and end Canceled when they
+	// return; the new invocation runs once they have returned. Like
+	// Hatchet's CANCEL_IN_PROGRESS or Temporal's TERMINATE_EXISTING.
+	// Invocations of other tasks of a Group are left alone.
+	Replace
 )
 
-var policyNames = [...]string{"Wait", "Drop"}
+var policyNames = [...]string{"Wait", "Drop", "Replace"}
 
 // String returns the policy's name, such as "Drop".
 func (p Policy) String() string { return enumName(policyNames[:], int(p), "Policy") }
@@ -120,6 +130,32 @@ type Options[A any] struct {
 	// MaxWait after Submit ends Expired at that moment and never runs. Zero
 	// means no bound; negative is an error.
 	MaxWait time.Duration
+
+	// Limit is how many invocations of one key may be in flight (Pending or
+	// Running) at once; it needs a Running scope. Keys still take one
+	// place at a time in the slot queue, so a key with a high Limit does
+	// not crowd out others. Zero means 1; negative is an error.
+	Limit int
+
+	// Rate spaces the starts of one key's invocations to at most Rate per
+	// second, with bursts of up to Burst; it needs a Running scope. An
+	// invocation held back by the rate waits Queued and holds no slot.
+	// The limiter is spent at the actual start, so waiting for a slot never
+	// squeezes two starts closer. A key's limiter lives with its actor: an
+	// idle key is forgotten only once its limiter has refilled to Burst, at
+	// which point a fresh limiter behaves the same, so forgetting it loses
+	// nothing. Zero (or rate.Inf) means no rate; negative is an error.
+	Rate rate.Limit
+	// Burst is how many starts the rate allows at once. Zero means 1;
+	// negative, or set without Rate, is an error.
+	Burst int
+
+	// Group makes tasks share keys: tasks with the same non-empty Group
+	// share per-key actors, so that, say, a sync task and a refresh task
+	// for the same account never overlap. Grouped tasks need Running ByKey
+	// and the same Limit, Rate and Burst. Empty means the task's keys are
+	// its own.
+	Group string
 }
 
 func (o *Options[A]) validate() error {
@@ -128,7 +164,7 @@ func (o *Options[A]) validate() error {
 		return badOption("Running %v", o.Running)
 	case o.Registration > ByKey:
 		return badOption("Registration %v", o.Registration)
-	case o.OnBusy > Drop:
+	case o.OnBusy > Replace:
 		return badOption("OnBusy %v", o.OnBusy)
 	case o.Dedupe > UntilDone:
 		return badOption("Dedupe %v", o.Dedupe)
@@ -136,8 +172,20 @@ func (o *Options[A]) validate() error {
 		return badOption("MaxWait %v is negative", o.MaxWait)
 	case (o.Running == ByKey || o.Registration == ByKey) && o.Key == nil:
 		return ErrNoKeyFunc
-	case o.OnBusy == Drop && o.Running == Disabled:
-		return badOption("OnBusy Drop needs a Running scope: without one a key is never busy")
+	case o.OnBusy != Wait && o.Running == Disabled:
+		return badOption("OnBusy %v needs a Running scope: without one a key is never busy", o.OnBusy)
+	case o.Limit < 0:
+		return badOption("Limit %d is negative", o.Limit)
+	case o.Rate < 0:
+		return badOption("Rate %v is negative", o.Rate)
+	case o.Burst < 0:
+		return badOption("Burst %d is negative", o.Burst)
+	case o.Burst > 0 && (o.Rate == 0 || o.Rate == rate.Inf):
+		return badOption("Burst %d without a Rate", o.Burst)
+	case (o.Limit > 0 || o.Rate > 0) && o.Running == Disabled:
+		return badOption("Limit and Rate need a Running scope")
+	case o.Group != "" && o.Running != ByKey:
+		return badOption("Group %q needs Running ByKey", o.Group)
 	case o.Dedupe == UntilDone && o.Registration == Disabled:
 		return badOption("Dedupe UntilDone needs a Registration scope")
 	}

@@ -41,6 +41,7 @@ type Scheduler struct {
 
 	tasksMu sync.Mutex
 	tasks   map[string]*taskCore
+	groups  map[string]*keyspace
 
 	subMu     sync.Mutex
 	listeners atomic.Pointer[listeners] // nil when nobody listens
@@ -63,6 +64,7 @@ func New(cfg Config) (*Scheduler, error) {
 		grace:       cfg.CloseGrace,
 		log:         cfg.Logger,
 		tasks:       make(map[string]*taskCore),
+		groups:      make(map[string]*keyspace),
 		stopped:     make(chan struct{}),
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
@@ -134,7 +136,7 @@ func (s *Scheduler) describeRunning() string {
 	n := 0
 	s.ask(func() {
 		for node := range s.d.inflight.All() {
-			if j := node.Value; j.loadState() == Running {
+			if j := node.Value; j.loadState().public() == Running {
 				if n > 0 {
 					b.WriteString(", ")
 				}
@@ -179,15 +181,27 @@ func (s *Scheduler) answer() {
 	}
 }
 
-// register adds a task, refusing duplicate names and a closed scheduler.
+// register adds a task, refusing duplicate names, a Group whose settings
+// differ, and a closed scheduler. A grouped task takes the Group's
+// keyspace.
 func (s *Scheduler) register(c *taskCore) error {
 	if s.closed.Load() {
-		return fmt.Errorf("task %q: %w", c.name, ErrClosed)
+		return ErrClosed
 	}
 	s.tasksMu.Lock()
 	defer s.tasksMu.Unlock()
 	if _, dup := s.tasks[c.name]; dup {
-		return fmt.Errorf("task %q: %w", c.name, ErrDuplicateName)
+		return ErrDuplicateName
+	}
+	if c.ks != nil && c.ks.group {
+		if g, ok := s.groups[c.ks.name]; ok {
+			if err := g.conflicts(c.ks); err != nil {
+				return err
+			}
+			c.ks = g
+		} else {
+			s.groups[c.ks.name] = c.ks
+		}
 	}
 	s.tasks[c.name] = c
 	return nil
@@ -254,6 +268,9 @@ func (s *Scheduler) finish(j *job, from, to State, err error) {
 	j.state.Store(uint32(to))
 	s.stats.ended(from, to)
 	s.stopHook(j)
+	if j.x != nil && j.x.cancel != nil {
+		j.x.cancel(nil) // release the job's own run ctx
+	}
 	if j.task.registration != Disabled {
 		j.task.forget(j)
 	}

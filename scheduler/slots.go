@@ -21,14 +21,32 @@ const ringSize = 512
 // consumers (the workers). Its indices only grow, so a stale compare-and-
 // swap fails instead of taking a recycled slot.
 type ring struct {
-	head  atomic.Uint64 // next index to take
-	_     [56]byte      // keep the consumers' index off the producer's line
-	tail  atomic.Uint64 // next index to fill
-	_     [56]byte
-	slots [ringSize]atomic.Pointer[job]
+	head    atomic.Uint64 // next index to take
+	_       [56]byte      // keep the consumers' index off the producer's line
+	tail    atomic.Uint64 // next index to fill
+	cleared uint64        // slots below this index hold nil (producer-owned)
+	_       [48]byte
+	slots   [ringSize]atomic.Pointer[job]
 }
 
 func (r *ring) len() int { return int(r.tail.Load() - r.head.Load()) }
+
+// clear drops the ring's references to jobs already taken, so that they
+// can be collected. Only the dispatcher calls it. It clears the slots of
+// indices in [tail-ringSize, head): taken, and not reused by a later put
+// (the live indices [head, tail) fall in other slots), so a consumer, which
+// never reads below head, races with nothing.
+func (r *ring) clear() {
+	t, h := r.tail.Load(), r.head.Load()
+	c := r.cleared
+	if t > ringSize {
+		c = max(c, t-ringSize)
+	}
+	for ; c < h; c++ {
+		r.slots[c%ringSize].Store(nil)
+	}
+	r.cleared = h
+}
 
 // put adds j if there is room. Only the dispatcher calls it.
 func (r *ring) put(j *job) bool {

@@ -32,6 +32,19 @@ const (
 	Canceled
 )
 
+// replacing is a Running invocation whose ctx a newer submission of an
+// OnBusy=Replace task has cancelled: it ends Canceled when it returns. It
+// is internal; users see it as Running.
+const replacing State = 100
+
+// public returns the state users see.
+func (s State) public() State {
+	if s == replacing {
+		return Running
+	}
+	return s
+}
+
 var stateNames = [...]string{"Queued", "Pending", "Running", "Succeeded", "Failed", "Dropped", "Expired", "Canceled"}
 
 // String returns the state's name, such as "Running".

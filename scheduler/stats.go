@@ -37,10 +37,11 @@ func (s *Scheduler) Stats() Stats {
 	var st Stats
 	st.Succeeded = c.succeeded.Load()
 	st.Failed = c.failed.Load()
+	replaced := c.replaced.Load()
 	started := c.started.Load()
 	st.Dropped = c.dropped.Load()
 	st.Expired = c.expired.Load()
-	st.Canceled = c.canceled.Load()
+	st.Canceled = c.canceled.Load() + replaced
 	endedPending := c.endedPending.Load()
 	endedQueued := c.endedQueued.Load()
 	promoted := c.promoted.Load()
@@ -49,7 +50,7 @@ func (s *Scheduler) Stats() Stats {
 	st.HookPanics = c.hookPanics.Load()
 	st.Actors = int(c.actors.Load())
 
-	st.Running = gauge(started, st.Succeeded+st.Failed)
+	st.Running = gauge(started, st.Succeeded+st.Failed+replaced)
 	st.Pending = gauge(promoted, started+endedPending)
 	st.Queued = gauge(st.Submitted, st.Deduped+promoted+endedQueued)
 	return st
@@ -86,8 +87,9 @@ type counters struct {
 	started    atomic.Uint64 // Pending -> Running
 	succeeded  atomic.Uint64
 	failed     atomic.Uint64
+	replaced   atomic.Uint64 // Running -> Canceled
 	hookPanics atomic.Uint64
-	_          [32]byte
+	_          [24]byte
 }
 
 // ended counts a job that reached the final state to from the state from.
@@ -97,6 +99,11 @@ func (c *counters) ended(from, to State) {
 		c.endedQueued.Add(1)
 	case Pending:
 		c.endedPending.Add(1)
+	}
+	switch {
+	case from == Running && to == Canceled:
+		c.replaced.Add(1)
+		return
 	}
 	switch to {
 	case Succeeded:

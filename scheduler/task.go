@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/perkey/perkey/actor"
 )
 
 // Task is a function registered with a Scheduler under a name, with its
 // concurrency options. Submit schedules calls of it. A Task is safe for
 // concurrent use; it lives as long as its Scheduler.
 type Task[A, R any] struct {
-	core taskCore
+	core  taskCore
 	fn    func(context.Context, A) (R, error)
 	key   func(A) string
 	label func(A) string
@@ -29,8 +27,9 @@ type taskCore struct {
 	dedupe       Dedupe
 	maxWait      time.Duration
 
-	// actors maps a key to its actor. Only the dispatcher touches it.
-	actors shrinkMap[string, *actor.Actor[*job]]
+	// ks holds the actors of the task's keys; nil without a Running
+	// scope. Only the dispatcher touches the actors.
+	ks *keyspace
 
 	// index maps a registration key to the unfinished invocation that
 	// absorbs matching submissions.
@@ -64,8 +63,15 @@ func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R
 		dedupe:       opts.Dedupe,
 		maxWait:      opts.MaxWait,
 	}
+	if opts.Running != Disabled {
+		ksName := name
+		if opts.Group != "" {
+			ksName = opts.Group
+		}
+		t.core.ks = newKeyspace(ksName, opts.Group != "", opts.Limit, opts.Rate, opts.Burst)
+	}
 	if err := s.register(&t.core); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("task %q: %w", name, err)
 	}
 	return t, nil
 }
@@ -143,7 +149,9 @@ func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string)
 	needsAt := listening || c.maxWait > 0
 	ownCtx := ctx != context.Background() && ctx != context.TODO()
 	label := listening && t.label != nil
-	if ownCtx || needsAt || label || c.registration != Disabled {
+	replace := c.onBusy == Replace
+	tracked := c.ks != nil && c.ks.tracked
+	if ownCtx || needsAt || label || replace || tracked || c.registration != Disabled {
 		j.x = &extra{reg: reg}
 		if ownCtx {
 			j.x.ctx = ctx
@@ -153,6 +161,10 @@ func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string)
 		}
 		if label {
 			j.x.label = t.label(args)
+		}
+		if replace {
+			// Its own run ctx, so that a newer submission can cancel it.
+			j.x.run, j.x.cancel = context.WithCancelCause(c.s.runCtx)
 		}
 	}
 	return inv

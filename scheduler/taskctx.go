@@ -14,7 +14,14 @@ import (
 //     trace IDs reach the task.
 type taskCtx job
 
-func (c *taskCtx) base() context.Context { return c.task.s.runCtx }
+// base is the context whose cancellation the task sees: the job's own for
+// OnBusy=Replace tasks, the scheduler's otherwise.
+func (c *taskCtx) base() context.Context {
+	if c.x != nil && c.x.run != nil {
+		return c.x.run
+	}
+	return c.task.s.runCtx
+}
 
 // Deadline has no deadline: the scheduler's run context has none.
 func (c *taskCtx) Deadline() (time.Time, bool) { return c.base().Deadline() }

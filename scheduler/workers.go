@@ -1,5 +1,7 @@
 package scheduler
 
+import "time"
+
 // work is a worker goroutine: it runs Pending jobs from the ring until the
 // ring is empty. A job is taken by moving it from Pending to Running with a
 // compare-and-swap; a job the dispatcher ended meanwhile (cancelled or
@@ -33,6 +35,10 @@ func (s *Scheduler) work() {
 			continue
 		}
 		s.stats.started.Add(1)
+		if a := j.actor; a != nil && a.ks.tracked {
+			j.x.started = time.Now()
+			s.inbox.push(&msgNode{kind: msgStarted, j: j})
+		}
 		s.stopHook(j)
 		s.emit(j, Running, nil)
 		running = j
@@ -41,6 +47,10 @@ func (s *Scheduler) work() {
 		st := Succeeded
 		if err != nil {
 			st = Failed
+		}
+		if !j.state.CompareAndSwap(uint32(Running), uint32(st)) {
+			// A newer submission replaced it while it ran.
+			st, err = Canceled, canceled(ErrReplaced)
 		}
 		s.finish(j, Running, st, err)
 		s.postDone(j)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ type options struct {
 	providerURL string // empty: start a provider in-process
 	quiet       bool
 	json        bool
+	timeline    string // a file to write the timeline page to; empty: none
+	monitor     string // an address to serve the live monitor on; empty: none
 
 	// unguarded names scenarios to run against the unsafe task instead of
 	// their own. It is a hook for tests, not a flag: it checks that the
@@ -66,6 +69,8 @@ func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) 
 	fs.StringVar(&o.providerURL, "provider", "", "base URL of a provider already running, such as http://127.0.0.1:8765\n(default: start one in-process)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print summaries only: no account lines, no call log")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per scenario per line on stdout;\nhuman output goes to stderr")
+	fs.StringVar(&o.timeline, "timeline", "", "write an HTML timeline of every scenario run to this `file`")
+	fs.StringVar(&o.monitor, "monitor", "", "serve the live monitor on this `address`, such as 127.0.0.1:8000, while\nthe scenarios run and after them, until interrupted")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, exitOK, false
@@ -84,6 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) 
 		err = fmt.Errorf("-parallel %d: must be at least 1", o.parallel)
 	case o.providerURL != "":
 		err = checkProviderURL(o.providerURL)
+	}
+	if err == nil && o.monitor != "" {
+		err = checkMonitorAddr(o.monitor)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
@@ -113,6 +121,13 @@ func parseScenarios(s string) ([]string, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+func checkMonitorAddr(s string) error {
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return fmt.Errorf("-monitor %q: want an address such as 127.0.0.1:8000", s)
+	}
+	return nil
 }
 
 func checkProviderURL(s string) error {

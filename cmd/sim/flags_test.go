@@ -25,6 +25,7 @@ func TestBadFlags(t *testing.T) {
 		{"scenario twice", []string{"-scenarios", "A,a"}, "A given twice"},
 		{"bad provider URL", []string{"-provider", "127.0.0.1:8765"}, "want a URL"},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"bad monitor address", []string{"-monitor", "8000"}, "want an address such as 127.0.0.1:8000"},
 		{"provider: unknown flag", []string{"provider", "-nope"}, "flag provided but not defined"},
 		{"provider: argument", []string{"provider", "extra"}, `unexpected argument "extra"`},
 		{"provider: zero hold", []string{"provider", "-hold", "0s"}, "must be positive"},

@@ -20,6 +20,13 @@
 //
 //	go run ./cmd/sim provider -addr 127.0.0.1:8765
 //	go run ./cmd/sim -provider http://127.0.0.1:8765
+//
+// To see the runs: -timeline writes every scenario run to one HTML page
+// (package timeline), and -monitor serves the live monitor (package
+// monitor) while the scenarios run and after them, until interrupted:
+//
+//	go run ./cmd/sim -timeline timeline.html
+//	go run ./cmd/sim -monitor 127.0.0.1:8000
 package main
 
 import (

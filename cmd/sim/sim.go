@@ -9,6 +9,7 @@ import (
 
 	"github.com/perkey/perkey/provider"
 	"github.com/perkey/perkey/scheduler"
+	"github.com/perkey/perkey/timeline"
 )
 
 // probeTimeout bounds the first request to an external provider, so that
@@ -34,9 +35,31 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if !o.quiet {
 		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v\n\n", env.r.client.URL(), env.where, o.parallel, o.hold)
 	}
+	if env.mon != nil {
+		fmt.Fprintf(stderr, "monitor: %s\n", env.mon.url)
+	}
+	code := runScenarios(ctx, env, o, stdout, human, stderr)
+	if env.rec != nil {
+		if err := writeTimeline(env.rec, o.timeline); err != nil {
+			fmt.Fprintf(stderr, "sim: %v\n", err)
+			code = exitFail
+		} else if !o.quiet {
+			fmt.Fprintf(human, "timeline: wrote %s\n", o.timeline)
+		}
+	}
+	if env.mon != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "monitor: scenarios done; still serving %s until interrupted (Ctrl-C)\n", env.mon.url)
+		<-ctx.Done()
+	}
+	return code
+}
 
+// runScenarios runs the scenarios o names, prints their results and
+// returns the exit status.
+func runScenarios(ctx context.Context, env *env, o options, stdout, human, stderr io.Writer) int {
 	var failed []string
 	for _, sc := range pick(scenarioTable(), o.scenarios) {
+		sec := env.rec.Section(sc.title()) // nil without -timeline
 		res, err := env.r.run(ctx, sc)
 		switch {
 		case ctx.Err() != nil:
@@ -46,6 +69,7 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sim: %s: %v\n", sc.letter, err)
 			return exitFail
 		}
+		sec.SetSummary(summary(res))
 		writeHuman(human, res, o.quiet)
 		if o.json {
 			if err := writeJSON(stdout, res); err != nil {
@@ -73,6 +97,8 @@ type env struct {
 	where string // "in-process" or "external"
 	srv   *provider.Server
 	sched *scheduler.Scheduler
+	rec   *timeline.Recorder // with -timeline
+	mon   *monitorServer     // with -monitor
 }
 
 func setUp(ctx context.Context, o options) (_ *env, err error) {
@@ -105,17 +131,34 @@ func setUp(ctx context.Context, o options) (_ *env, err error) {
 				"start one with `go run ./cmd/sim provider -addr HOST:PORT`, or drop -provider to run one in-process", url, err)
 		}
 	}
-	if e.sched, err = scheduler.New(scheduler.Config{MaxParallel: o.parallel}); err != nil {
+	cfg := scheduler.Config{MaxParallel: o.parallel}
+	if o.timeline != "" {
+		if e.rec, err = newRecorder(o); err != nil {
+			return nil, err
+		}
+		cfg.OnEvent = e.rec.Record
+	}
+	if e.sched, err = scheduler.New(cfg); err != nil {
 		return nil, err
 	}
-	e.r.tasks, err = newTasks(e.sched, e.r.client, o.hold)
-	return e, err
+	if e.r.tasks, err = newTasks(e.sched, e.r.client, o.hold); err != nil {
+		return nil, err
+	}
+	if o.monitor != "" {
+		if e.mon, err = startMonitor(o.monitor, e.sched); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // close stops the scheduler (cancelling running calls if ctx has ended or
 // closeTimeout passes), the client and the in-process provider.
 func (e *env) close(ctx context.Context, stderr io.Writer) {
 	var errs []error
+	if e.mon != nil {
+		errs = append(errs, e.mon.close())
+	}
 	if e.sched != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 		if ctx.Err() != nil {

@@ -36,22 +36,27 @@ func newTasks(s *scheduler.Scheduler, client *provider.Client, hold time.Duratio
 		return client.Call(ctx, c.Account, c.Op, hold)
 	}
 	byAccount := func(c call) string { return c.Account }
+	op := func(c call) string { return c.Op } // the label of events, for the timeline and the monitor
 	specs := [numTasks]struct {
 		name string
 		opts scheduler.Options[call]
 	}{
 		unsafeTask: {"unsafe", scheduler.Options[call]{
-			Key: byAccount, // a label only: Running is Disabled
+			Key:   byAccount, // a label only: Running is Disabled
+			Label: op,
 		}},
 		keyedWaitTask: {"keyed_wait", scheduler.Options[call]{
 			Running: scheduler.ByKey, Key: byAccount, OnBusy: scheduler.Wait,
+			Label: op,
 		}},
 		keyedDropTask: {"keyed_drop", scheduler.Options[call]{
 			Running: scheduler.ByKey, Key: byAccount, OnBusy: scheduler.Drop,
+			Label: op,
 		}},
 		refreshTask: {"refresh", scheduler.Options[call]{
 			Registration: scheduler.ByKey, Running: scheduler.ByKey, Key: byAccount,
 			Dedupe: scheduler.UntilDone,
+			Label:  op,
 		}},
 	}
 	var tasks [numTasks]*simTask

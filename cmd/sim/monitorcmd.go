@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/perkey/perkey/monitor"
+	"github.com/perkey/perkey/scheduler"
+)
+
+// monitorServer serves the live monitor of a -monitor run.
+type monitorServer struct {
+	mon  *monitor.Monitor
+	srv  *http.Server
+	url  string
+	done chan struct{} // closed when the serve goroutine has returned
+}
+
+// startMonitor serves the monitor of s on addr, on a goroutine that close
+// joins.
+func startMonitor(addr string, s *scheduler.Scheduler) (*monitorServer, error) {
+	mon, err := monitor.New(s, monitor.Config{})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-monitor: %w", err)
+	}
+	m := &monitorServer{
+		mon: mon,
+		srv: &http.Server{
+			Handler:           mon,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          log.New(io.Discard, "", 0),
+		},
+		url:  "http://" + ln.Addr().String() + "/",
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(m.done)
+		_ = m.srv.Serve(ln) // always an error; ErrServerClosed after Shutdown
+	}()
+	return m, nil
+}
+
+// close ends the monitor's streams, then stops the server, waiting up to
+// shutdownGrace for other requests, and joins its goroutine.
+func (m *monitorServer) close() error {
+	m.mon.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err := m.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = errors.Join(err, m.srv.Close())
+	}
+	<-m.done
+	if err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	return nil
+}
