@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"time"
 
@@ -18,6 +19,8 @@ type dispatcher struct {
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
 	free        []*keyActor
+	peakActors  int       // the most live actors since the last tidy
+	tidyAt      time.Time // the tidy timer is set for then; zero if not
 	timers      timers
 }
 
@@ -25,9 +28,21 @@ type dispatcher struct {
 // the workers again, within one long batch.
 const refillEvery = 256
 
-// maxFreeActors bounds the dispatcher's pool of forgotten actors kept for
-// reuse.
-const maxFreeActors = 1024
+// keptFreeActors is how many forgotten actors the dispatcher keeps for
+// reuse at least. It keeps up to as many as were live at once since the
+// last tidy, so that a stream of new keys does not allocate one actor per
+// key.
+const keptFreeActors = 1024
+
+// tidyEvery is how often, at most, the dispatcher gives back memory that a
+// burst of keys left behind: the space of the key maps and the actors kept
+// for reuse. Memory follows the keys active within about two periods.
+const tidyEvery = time.Second
+
+// dispatcherSpins is how many times the dispatcher yields, looking for
+// messages, before it sleeps: waking a sleeping goroutine costs more than
+// a few yields, and under load the next message is usually on its way.
+const dispatcherSpins = 8
 
 func (d *dispatcher) init() { d.timers.init() }
 
@@ -63,6 +78,10 @@ func (s *Scheduler) dispatch() {
 		if s.d.closing && s.d.outstanding == 0 && s.inbox.seal() {
 			break
 		}
+		if s.spin() {
+			continue
+		}
+		s.ring.clear()
 		if !s.inbox.idle() {
 			continue
 		}
@@ -224,8 +243,51 @@ func (s *Scheduler) advance(a *keyActor) {
 	a.live = false
 	a.gen++
 	a.wakeAt = time.Time{}
-	if len(s.d.free) < maxFreeActors {
+	if len(s.d.free) < max(keptFreeActors, s.d.peakActors) {
 		s.d.free = append(s.d.free, a)
+	}
+}
+
+// spin yields a few times before the dispatcher sleeps, and reports
+// whether a message arrived meanwhile.
+func (s *Scheduler) spin() bool {
+	for range dispatcherSpins {
+		runtime.Gosched()
+		if s.inbox.head.Load() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// tidy gives back what a burst of keys left behind: the space of the key
+// maps that have shrunk, and the actors kept for reuse beyond what the
+// last period needed. It runs from a timer, at most every tidyEvery, as
+// long as there is something it may give back.
+func (s *Scheduler) tidy() {
+	d := &s.d
+	d.tidyAt = time.Time{}
+	s.ring.clear()
+	if keep := max(keptFreeActors, d.peakActors); len(d.free) > keep {
+		clear(d.free[keep:])
+		d.free = slices.Clip(d.free[:keep])
+	}
+	d.peakActors = int(s.stats.actors.Load())
+	pending := len(d.free) > keptFreeActors
+	for _, ks := range s.keyspaces() {
+		ks.actors.compact()
+		pending = pending || ks.actors.len() >= shrinkFloor
+	}
+	if pending {
+		s.scheduleTidy()
+	}
+}
+
+// scheduleTidy sets the tidy timer, unless it is set.
+func (s *Scheduler) scheduleTidy() {
+	if s.d.tidyAt.IsZero() {
+		s.d.tidyAt = time.Now().Add(tidyEvery)
+		s.d.timers.add(deadline{at: s.d.tidyAt})
 	}
 }
 
@@ -240,7 +302,9 @@ func (s *Scheduler) actorFor(ks *keyspace, key string) *keyActor {
 }
 
 func (s *Scheduler) newActor(ks *keyspace, key string) *keyActor {
-	s.stats.actors.Add(1)
+	live := int(s.stats.actors.Add(1))
+	s.d.peakActors = max(s.d.peakActors, live)
+	s.scheduleTidy()
 	var a *keyActor
 	if n := len(s.d.free); n > 0 {
 		a = s.d.free[n-1]
@@ -266,7 +330,6 @@ func (s *Scheduler) makePending(j *job) {
 // as far as it has room.
 func (s *Scheduler) refill() {
 	d := &s.d
-	s.ring.clear()
 	for room := ringSize - s.ring.len(); room > 0; room-- {
 		n := d.ready.Pop()
 		if n == nil {

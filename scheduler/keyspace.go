@@ -31,6 +31,7 @@ func newKeyspace(name string, group bool, limit int, r rate.Limit, burst int) *k
 		burst = max(burst, 1)
 	}
 	ks := &keyspace{name: name, group: group, limit: max(limit, 1), rate: r, burst: burst}
+	ks.actors.lazy = true // the dispatcher's tidy compacts it
 	ks.tracked = ks.limit > 1 || ks.rate > 0
 	return ks
 }

@@ -6,8 +6,8 @@ import (
 )
 
 // timers holds the dispatcher's deadlines in a min-heap, with one timer for
-// the earliest: a job's MaxWait, and an actor's wake-up (a rate token due,
-// or its limiter refilled so that it may be forgotten). Entries are never
+// the earliest: a job's MaxWait, an actor's wake-up (a rate token due, or
+// its limiter refilled so that it may be forgotten), and the next tidy. Entries are never
 // removed early: one that no longer applies (a job that started, an actor
 // woken or forgotten since) is skipped when it comes due, so the heap holds
 // at most the jobs submitted within one MaxWait and one entry per rated key.
@@ -21,7 +21,7 @@ type deadline struct {
 	at  time.Time
 	j   *job      // a job's MaxWait, or
 	a   *keyActor // an actor's wake-up,
-	gen uint64    // for the actor's generation then
+	gen uint64    // for the actor's generation then; or, with neither, a tidy
 }
 
 type deadlines []deadline
@@ -100,6 +100,8 @@ func (s *Scheduler) fireTimers() {
 		switch {
 		case d.j != nil:
 			s.endWaiting(d.j, Expired, ErrExpired)
+		case d.a == nil:
+			s.tidy()
 		case d.a.gen == d.gen && d.a.wakeAt.Equal(d.at):
 			d.a.wakeAt = time.Time{}
 			s.advance(d.a)

@@ -1,6 +1,9 @@
 package scheduler
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // work is a worker goroutine: it runs Pending jobs from the ring until the
 // ring is empty. A job is taken by moving it from Pending to Running with a
@@ -26,10 +29,12 @@ func (s *Scheduler) work() {
 	for {
 		j := s.ring.get()
 		if j == nil {
-			if s.retire() {
-				return
+			if j = s.linger(); j == nil {
+				if s.retire() {
+					return
+				}
+				continue
 			}
-			continue
 		}
 		if !j.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
 			continue
@@ -55,6 +60,24 @@ func (s *Scheduler) work() {
 		s.finish(j, Running, st, err)
 		s.postDone(j)
 	}
+}
+
+// lingerSpins is how many times an idle worker yields, looking for work,
+// before it exits: the dispatcher is often about to hand it the next job
+// (the next invocation of the key it just ran), and a yield costs far less
+// than starting a goroutine.
+const lingerSpins = 8
+
+// linger gives the dispatcher a few chances to fill the ring before the
+// worker exits; it returns the job it found, if any.
+func (s *Scheduler) linger() *job {
+	for range lingerSpins {
+		runtime.Gosched()
+		if j := s.ring.get(); j != nil {
+			return j
+		}
+	}
+	return nil
 }
 
 // postDone tells the dispatcher that j has finished running, so that its
