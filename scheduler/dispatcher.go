@@ -14,7 +14,8 @@ import (
 // the workers, the timers, and what it needs to know to stop.
 type dispatcher struct {
 	ready       mailbox.Queue[*job] // Pending, in the order their keys became free
-	inflight    mailbox.Queue[*job] // in the ring or running
+	handed      int                 // jobs handed to the workers: in the ring or running
+	loose       mailbox.Queue[*job] // the handed jobs that have no actor (Running=Disabled)
 	outstanding int                 // routed jobs not yet final
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
@@ -115,7 +116,7 @@ func (s *Scheduler) handle(n *msgNode) {
 		}
 	case msgDone:
 		d.outstanding--
-		d.inflight.Remove(&j.node)
+		s.takeBack(j)
 		if a := j.actor; a != nil {
 			a.Done()
 			a.drop(j)
@@ -269,8 +270,7 @@ func (s *Scheduler) tidy() {
 	d.tidyAt = time.Time{}
 	s.ring.clear()
 	if keep := max(keptFreeActors, d.peakActors); len(d.free) > keep {
-		clear(d.free[keep:])
-		d.free = slices.Clip(d.free[:keep])
+		d.free = slices.Clone(d.free[:keep]) // a smaller array: the big one goes
 	}
 	d.peakActors = int(s.stats.actors.Load())
 	pending := len(d.free) > keptFreeActors
@@ -330,13 +330,26 @@ func (s *Scheduler) makePending(j *job) {
 // as far as it has room.
 func (s *Scheduler) refill() {
 	d := &s.d
-	for room := ringSize - s.ring.len(); room > 0; room-- {
+	staged := 0
+	for room := s.ring.room(); staged < room; staged++ {
 		n := d.ready.Pop()
 		if n == nil {
-			return
+			break
 		}
-		d.inflight.Push(n)
-		s.ring.put(n.Value)
+		d.handed++
+		if n.Value.actor == nil {
+			d.loose.Push(n)
+		}
+		s.ring.stage(staged, n.Value)
+	}
+	s.ring.publish(staged)
+}
+
+// takeBack counts j, handed to the workers, as back: it ended.
+func (s *Scheduler) takeBack(j *job) {
+	s.d.handed--
+	if j.actor == nil {
+		s.d.loose.Remove(&j.node)
 	}
 }
 
@@ -365,7 +378,7 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 			if !j.state.CompareAndSwap(uint32(Pending), uint32(st)) {
 				return
 			}
-			d.inflight.Remove(&j.node)
+			s.takeBack(j)
 		}
 		d.outstanding--
 		s.finish(j, Pending, st, err)
@@ -402,10 +415,9 @@ func (s *Scheduler) cancelWaiting() {
 	for n := range d.ready.All() {
 		pending = append(pending, n.Value)
 	}
-	for n := range d.inflight.All() {
-		if n.Value.loadState() == Pending {
-			pending = append(pending, n.Value)
-		}
+	// The ring's jobs: taken here, they cannot start.
+	for j := s.ring.get(); j != nil; j = s.ring.get() {
+		pending = append(pending, j)
 	}
 	for _, j := range pending {
 		s.endWaiting(j, Canceled, err)

@@ -7,11 +7,10 @@ import "fmt"
 func (s *Scheduler) DebugDump() string {
 	out := ""
 	s.ask(func() {
-		out += fmt.Sprintf("outstanding=%d ready=%d inflight=%d ring=%d live=%d closing=%v timers=%d armed=%v\n",
-			s.d.outstanding, s.d.ready.Len(), s.d.inflight.Len(), s.ring.len(), s.workers.live.Load(), s.d.closing, len(s.d.timers.h), s.d.timers.armed)
-		for n := range s.d.inflight.All() {
-			j := n.Value
-			out += fmt.Sprintf(" inflight %s/%s id=%d state=%v\n", j.task.name, j.key, j.id, j.loadState())
+		out += fmt.Sprintf("outstanding=%d ready=%d handed=%d ring=%d live=%d closing=%v timers=%d armed=%v\n",
+			s.d.outstanding, s.d.ready.Len(), s.d.handed, s.ring.len(), s.workers.live.Load(), s.d.closing, len(s.d.timers.h), s.d.timers.armed)
+		for j := range s.takenJobs() {
+			out += fmt.Sprintf(" taken %s/%s id=%d state=%v\n", j.task.name, j.key, j.id, j.loadState())
 		}
 		for _, ks := range s.keyspaces() {
 			for _, a := range ks.actors.m {

@@ -2,7 +2,7 @@ package scheduler
 
 import (
 	"context"
-	"sync"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 // invocation costs one allocation; what only some jobs need is in extra.
 type job struct {
 	state atomic.Uint32 // a State; Pending -> Running and Pending -> final are compare-and-swaps
+	sig   atomic.Uint32 // the Done channel's progress: sigNone, sigMaking, sigMade, sigClosed
 	early bool          // its ctx ended before the dispatcher routed it (dispatcher-owned)
 	// msg carries the job to the dispatcher: its submission, then its
 	// completion.
@@ -30,10 +31,18 @@ type job struct {
 	id    uint64
 	x     *extra // nil unless the job needs one of its fields
 
-	doneMu sync.Mutex
-	done   chan struct{} // made on the first Done or Wait, or closedChan once final
-	err    error         // the final error; written before done is closed
+	done chan struct{} // made by the first Done or Wait before the end; see sig
+	err  error         // the final error; written before done is closed
 }
+
+// The progress of a job's Done channel, in job.sig: a channel is made only
+// for a waiter that comes before the end, so most jobs never make one.
+const (
+	sigNone   = iota // no channel, not closed
+	sigMaking        // a waiter is making the channel
+	sigMade          // the channel is in done
+	sigClosed        // final: done is closed, or nil if nobody waited
+)
 
 // extra holds what only some jobs need, so that the common job (Background
 // ctx, no dedupe, no events, no MaxWait) stays small.
@@ -84,26 +93,41 @@ var closedChan = func() chan struct{} {
 
 func (j *job) loadState() State { return State(j.state.Load()) }
 
-// doneChan returns the channel closed when j is final, making it on first
-// use.
+// doneChan returns the channel closed when j is final, making it if a
+// waiter comes before the end.
 func (j *job) doneChan() <-chan struct{} {
-	j.doneMu.Lock()
-	defer j.doneMu.Unlock()
-	if j.done == nil {
-		j.done = make(chan struct{})
+	for {
+		switch j.sig.Load() {
+		case sigNone:
+			if j.sig.CompareAndSwap(sigNone, sigMaking) {
+				j.done = make(chan struct{})
+				j.sig.Store(sigMade)
+				return j.done
+			}
+		case sigMaking:
+			runtime.Gosched() // another waiter is making it: a moment
+		case sigMade:
+			return j.done
+		default: // sigClosed
+			if j.done == nil {
+				return closedChan
+			}
+			return j.done
+		}
 	}
-	return j.done
 }
 
-// closeDone wakes every waiter, once j's error and result are written.
+// closeDone wakes every waiter, once j's error and result are written. In
+// the common case, with nobody waiting yet, it is one compare-and-swap.
 func (j *job) closeDone() {
-	j.doneMu.Lock()
-	if j.done == nil {
-		j.done = closedChan
-	} else {
-		close(j.done)
+	if j.sig.CompareAndSwap(sigNone, sigClosed) {
+		return
 	}
-	j.doneMu.Unlock()
+	for j.sig.Load() == sigMaking {
+		runtime.Gosched()
+	}
+	close(j.done)
+	j.sig.Store(sigClosed)
 }
 
 // Invocation is the handle of one submitted call of a task. Its methods are

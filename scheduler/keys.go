@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 )
 
@@ -67,3 +68,24 @@ func (s *Scheduler) Keys(n int) []KeyStats {
 
 // MaxParallel returns the cap on running invocations, the number of slots.
 func (s *Scheduler) MaxParallel() int { return s.maxParallel }
+
+// takenJobs iterates over the jobs taken from the mailboxes and not ended:
+// Pending or Running. The dispatcher calls it.
+func (s *Scheduler) takenJobs() iter.Seq[*job] {
+	return func(yield func(*job) bool) {
+		for _, ks := range s.keyspaces() {
+			for _, a := range ks.actors.m {
+				for _, j := range a.jobs {
+					if !yield(j) {
+						return
+					}
+				}
+			}
+		}
+		for n := range s.d.loose.All() {
+			if !yield(n.Value) {
+				return
+			}
+		}
+	}
+}

@@ -15,12 +15,16 @@ func TestRing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	next, took := 0, 0
 	for took < len(jobs) {
+		staged := 0
 		for range rng.IntN(ringSize + 10) {
-			if next == len(jobs) || !r.put(&jobs[next]) {
+			if next == len(jobs) || staged == r.room() {
 				break
 			}
+			r.stage(staged, &jobs[next])
+			staged++
 			next++
 		}
+		r.publish(staged)
 		for range rng.IntN(ringSize + 10) {
 			j := r.get()
 			if j == nil {

@@ -35,7 +35,6 @@ type Scheduler struct {
 	workers workers    // worker goroutines
 	d       dispatcher // owned by the dispatcher goroutine
 	stats   counters
-	ids     atomic.Uint64
 	wg      sync.WaitGroup // workers and Submit ctx hooks
 	abort   sync.Once
 
@@ -135,8 +134,8 @@ func (s *Scheduler) describeRunning() string {
 	var b strings.Builder
 	n := 0
 	s.ask(func() {
-		for node := range s.d.inflight.All() {
-			if j := node.Value; j.loadState().public() == Running {
+		for j := range s.takenJobs() {
+			if j.loadState().public() == Running {
 				if n > 0 {
 					b.WriteString(", ")
 				}
@@ -210,7 +209,6 @@ func (s *Scheduler) register(c *taskCore) error {
 // submit hands a new job to the dispatcher.
 func (s *Scheduler) submit(j *job) error {
 	c := j.task
-	j.id = s.ids.Add(1)
 	if j.submitCtx().Done() != nil {
 		return s.submitCancelable(j)
 	}
@@ -238,12 +236,13 @@ func (s *Scheduler) submitCancelable(j *job) error {
 	return nil
 }
 
-// push counts a submission and sends it to the dispatcher.
+// push counts a submission, numbers it, and sends it to the dispatcher.
+// The count gives the ID: unique, and increasing in Submit order.
 func (s *Scheduler) push(j *job) bool {
-	s.stats.submitted.Add(1)
+	j.id = s.stats.submitted.Add(1)
 	j.msg.kind = msgSubmit
 	if !s.inbox.push(&j.msg) {
-		s.stats.submitted.Add(^uint64(0))
+		s.stats.refused.Add(1)
 		return false
 	}
 	return true

@@ -48,15 +48,21 @@ func (r *ring) clear() {
 	r.cleared = h
 }
 
-// put adds j if there is room. Only the dispatcher calls it.
-func (r *ring) put(j *job) bool {
-	t := r.tail.Load()
-	if t-r.head.Load() >= ringSize {
-		return false
+// room returns how many jobs the ring can take now. Only the dispatcher
+// calls it, and only consumers change it meanwhile, by making more room.
+func (r *ring) room() int { return ringSize - r.len() }
+
+// stage writes j at position i after the tail, unseen until publish; i
+// must be below room. Only the dispatcher calls it.
+func (r *ring) stage(i int, j *job) {
+	r.slots[(r.tail.Load()+uint64(i))%ringSize].Store(j)
+}
+
+// publish hands the first n staged jobs to the consumers at once.
+func (r *ring) publish(n int) {
+	if n > 0 {
+		r.tail.Add(uint64(n))
 	}
-	r.slots[t%ringSize].Store(j)
-	r.tail.Store(t + 1)
-	return true
 }
 
 // get takes the oldest job, or returns nil if the ring is empty.
@@ -97,7 +103,7 @@ func (w *workers) reserve(want int64) bool {
 // startWorkers starts workers until there are as many as the jobs that may
 // need one (those in the ring and those running), within the cap.
 func (s *Scheduler) startWorkers() {
-	want := int64(s.d.inflight.Len())
+	want := int64(s.d.handed)
 	for s.workers.reserve(want) {
 		s.wg.Add(1)
 		go s.work()

@@ -46,7 +46,8 @@ func (s *Scheduler) Stats() Stats {
 	endedQueued := c.endedQueued.Load()
 	promoted := c.promoted.Load()
 	st.Deduped = c.deduped.Load()
-	st.Submitted = c.submitted.Load()
+	refused := c.refused.Load() // before submitted: refusals follow numbering
+	st.Submitted = c.submitted.Load() - refused
 	st.HookPanics = c.hookPanics.Load()
 	st.Actors = int(c.actors.Load())
 
@@ -69,9 +70,10 @@ func gauge(in, out uint64) int {
 // monotonic counters.
 type counters struct {
 	// Written by Submit.
-	submitted atomic.Uint64
+	submitted atomic.Uint64 // also numbers the invocations
+	refused   atomic.Uint64 // submissions refused after being numbered (Close)
 	deduped   atomic.Uint64
-	_         [48]byte
+	_         [40]byte
 
 	// Written by the dispatcher only.
 	promoted     atomic.Uint64 // Queued -> Pending
