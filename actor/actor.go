@@ -127,6 +127,22 @@ func (a *Actor[T]) Next(now time.Time) (*mailbox.Node[T], time.Time) {
 	return n, time.Time{}
 }
 
+// Offer hands n out at once, as Next would, if the mailbox is empty and the
+// key may start another invocation at now; otherwise it enqueues n. It
+// reports whether n was handed out. It is Enqueue then Next, without
+// touching the mailbox in the common case of an idle key.
+func (a *Actor[T]) Offer(n *mailbox.Node[T], now time.Time) bool {
+	if a.mb.Len() > 0 || a.Busy() || a.waiting > 0 || (a.lim != nil && a.tokenDue(now, 1).After(now)) {
+		a.mb.Push(n)
+		return false
+	}
+	a.inflight++
+	if a.track {
+		a.waiting++
+	}
+	return true
+}
+
 // Started reports that an invocation handed out by Next began to run at at;
 // with a rate, it consumes a token then. It returns false, and changes
 // nothing, if no taken invocation waits to start or the actor is not

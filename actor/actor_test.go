@@ -169,3 +169,21 @@ func TestConfigure(t *testing.T) {
 	require.Equal(t, 4, a.Limit())
 	require.False(t, a.Rated(), "rate.Inf means no rate")
 }
+
+func TestOffer(t *testing.T) {
+	a := actor.New[int](1, rate.Limit(1), 1)
+	first, second, third := node(1), node(2), node(3)
+	require.True(t, a.Offer(first, t0), "idle key: handed out at once")
+	require.False(t, first.Queued())
+	require.Equal(t, 1, a.InFlight())
+	require.False(t, a.Offer(second, t0), "busy: queued")
+	require.True(t, second.Queued())
+	a.Started(t0)
+	a.Done()
+	require.False(t, a.Offer(third, t0), "work queued ahead: queued behind it")
+	n, due := a.Next(t0)
+	require.Nil(t, n, "no token yet")
+	require.Equal(t, t0.Add(time.Second), due)
+	n, _ = a.Next(due)
+	require.Same(t, second, n)
+}

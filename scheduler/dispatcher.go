@@ -13,7 +13,10 @@ import (
 // (in each keyspace), the Pending jobs in slot order, the jobs handed to
 // the workers, the timers, and what it needs to know to stop.
 type dispatcher struct {
-	ready       mailbox.Queue[*job] // Pending, in the order their keys became free
+	// ready holds the Pending jobs not yet in the ring, in the order their
+	// keys became free; a job that ends meanwhile stays until refill skips
+	// it.
+	ready       fifo[job]
 	handed      int                 // jobs handed to the workers: in the ring or running
 	loose       mailbox.Queue[*job] // the handed jobs that have no actor (Running=Disabled)
 	outstanding int                 // routed jobs not yet final
@@ -169,8 +172,16 @@ func (s *Scheduler) route(j *job) {
 		a = s.actorFor(c.ks, j.key) // the old one may have gone idle and been forgotten
 	}
 	j.actor = a
-	a.Enqueue(&j.node)
-	s.advance(a)
+	var now time.Time
+	if a.Rated() {
+		now = time.Now()
+	}
+	if a.Offer(&j.node, now) {
+		a.take(j)
+		s.makePending(j)
+	} else {
+		s.advance(a) // sets the rate timer if the rate held it back
+	}
 	if c.onBusy == Drop && j.loadState() == Queued {
 		// It could not become Pending at once: the key is at its limit,
 		// has work queued ahead, or no token.
@@ -262,8 +273,8 @@ func (s *Scheduler) spin() bool {
 }
 
 // tidy gives back what a burst of keys left behind: the space of the key
-// maps that have shrunk, and the actors kept for reuse beyond what the
-// last period needed. It runs from a timer, at most every tidyEvery, as
+// maps and of the ready list that have shrunk, and the actors kept for
+// reuse beyond what the last period needed. It runs from a timer, at most every tidyEvery, as
 // long as there is something it may give back.
 func (s *Scheduler) tidy() {
 	d := &s.d
@@ -273,7 +284,8 @@ func (s *Scheduler) tidy() {
 		d.free = slices.Clone(d.free[:keep]) // a smaller array: the big one goes
 	}
 	d.peakActors = int(s.stats.actors.Load())
-	pending := len(d.free) > keptFreeActors
+	d.ready.compact()
+	pending := len(d.free) > keptFreeActors || d.ready.len() > minFIFO
 	for _, ks := range s.keyspaces() {
 		ks.actors.compact()
 		pending = pending || ks.actors.len() >= shrinkFloor
@@ -323,7 +335,7 @@ func (s *Scheduler) makePending(j *job) {
 	s.stats.promoted.Add(1)
 	j.state.Store(uint32(Pending))
 	s.emit(j, Pending, nil)
-	s.d.ready.Push(&j.node)
+	s.d.ready.push(j)
 }
 
 // refill moves Pending jobs from the head of the ready list into the ring,
@@ -331,16 +343,21 @@ func (s *Scheduler) makePending(j *job) {
 func (s *Scheduler) refill() {
 	d := &s.d
 	staged := 0
-	for room := s.ring.room(); staged < room; staged++ {
-		n := d.ready.Pop()
-		if n == nil {
+	for room := s.ring.room(); staged < room; {
+		j := d.ready.pop()
+		if j == nil {
 			break
 		}
-		d.handed++
-		if n.Value.actor == nil {
-			d.loose.Push(n)
+		if j.loadState() != Pending {
+			continue // it ended while it waited here
 		}
-		s.ring.stage(staged, n.Value)
+		j.handed = true
+		d.handed++
+		if j.actor == nil {
+			d.loose.Push(&j.node)
+		}
+		s.ring.stage(staged, j)
+		staged++
 	}
 	s.ring.publish(staged)
 }
@@ -373,13 +390,13 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 		s.advance(a)
 		j.closeDone()
 	case Pending:
-		if !d.ready.Remove(&j.node) {
+		if j.handed {
 			// In the ring: a worker may be taking it right now.
 			if !j.state.CompareAndSwap(uint32(Pending), uint32(st)) {
 				return
 			}
 			s.takeBack(j)
-		}
+		} // else it is in the ready list, which skips it once it is final
 		d.outstanding--
 		s.finish(j, Pending, st, err)
 		if a := j.actor; a != nil {
@@ -412,9 +429,7 @@ func (s *Scheduler) cancelWaiting() {
 		}
 	}
 	var pending []*job
-	for n := range d.ready.All() {
-		pending = append(pending, n.Value)
-	}
+	d.ready.all(func(j *job) { pending = append(pending, j) })
 	// The ring's jobs: taken here, they cannot start.
 	for j := s.ring.get(); j != nil; j = s.ring.get() {
 		pending = append(pending, j)

@@ -8,7 +8,7 @@ func (s *Scheduler) DebugDump() string {
 	out := ""
 	s.ask(func() {
 		out += fmt.Sprintf("outstanding=%d ready=%d handed=%d ring=%d live=%d closing=%v timers=%d armed=%v\n",
-			s.d.outstanding, s.d.ready.Len(), s.d.handed, s.ring.len(), s.workers.live.Load(), s.d.closing, len(s.d.timers.h), s.d.timers.armed)
+			s.d.outstanding, s.d.ready.len(), s.d.handed, s.ring.len(), s.workers.live.Load(), s.d.closing, len(s.d.timers.h), s.d.timers.armed)
 		for j := range s.takenJobs() {
 			out += fmt.Sprintf(" taken %s/%s id=%d state=%v\n", j.task.name, j.key, j.id, j.loadState())
 		}

@@ -13,16 +13,16 @@ import (
 // the workers need. It lives inside the user's *Invocation, so an
 // invocation costs one allocation; what only some jobs need is in extra.
 type job struct {
-	state atomic.Uint32 // a State; Pending -> Running and Pending -> final are compare-and-swaps
-	sig   atomic.Uint32 // the Done channel's progress: sigNone, sigMaking, sigMade, sigClosed
-	early bool          // its ctx ended before the dispatcher routed it (dispatcher-owned)
+	state  atomic.Uint32 // a State; Pending -> Running and Pending -> final are compare-and-swaps
+	sig    atomic.Uint32 // the Done channel's progress: sigNone, sigMaking, sigMade, sigClosed
+	early  bool          // its ctx ended before the dispatcher routed it (dispatcher-owned)
+	handed bool          // it went into the ring (dispatcher-owned)
 	// msg carries the job to the dispatcher: its submission, then its
 	// completion.
 	msg msgNode
-	// node links the job into, in turn, its actor's mailbox (Queued), the
-	// dispatcher's ready list (Pending) and its list of jobs handed to the
-	// workers (Pending in the ring, then Running). Only the dispatcher
-	// touches it.
+	// node links the job into its actor's mailbox while it is Queued, and,
+	// for a job without an actor, into the dispatcher's list of such jobs
+	// handed to the workers. Only the dispatcher touches it.
 	node  mailbox.Node[*job]
 	task  *taskCore
 	actor *keyActor // set by the dispatcher when routed; nil for Running=Disabled
