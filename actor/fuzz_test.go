@@ -46,9 +46,10 @@ func (m *actorModel) configure(limit int, r rate.Limit, burst int) {
 // fuzzRates are the rates FuzzActor picks from: none, slow, fast and Inf.
 var fuzzRates = []rate.Limit{0, 2, 10, 1000, rate.Inf}
 
-// FuzzActor runs a byte-coded sequence of Enqueue, Next, Started, Done,
-// Withdraw, Remove, Pop, Configure, Rested and clock steps on one Actor and
-// checks it against actorModel after every step: FIFO hand-out, at most
+// FuzzActor runs a byte-coded sequence of Enqueue, Offer, Next, Started,
+// Done, Withdraw, Remove, Pop, Configure, Rested and clock steps on one Actor and
+// checks it against actorModel after every step: FIFO hand-out (Offer
+// hands out only to an idle, empty key, and queues otherwise), at most
 // Limit in flight, one taken-but-not-started invocation at a time when
 // starts are tracked, the return values of every method, and the gauges.
 // With a rate, it checks the rate's promises instead of its arithmetic:
@@ -63,6 +64,10 @@ func FuzzActor(f *testing.F) {
 	// A rate of 2 per second: the second start waits for its token, and
 	// the idle actor rests once the bucket is full again.
 	f.Add(byte(0x04), []byte{0x00, 0x00, 0x02, 0x03, 0x04, 0x02, 0x09, 0x97, 0x02, 0x03, 0x04, 0x09, 0x77, 0x09})
+	// Offer: to an idle key (handed out), a busy one (queued), then under
+	// a rate (held back until the token is due).
+	f.Add(byte(0x01), []byte{0x0b, 0x0b, 0x0b, 0x03, 0x04, 0x02, 0x03, 0x04, 0x1b, 0x02})
+	f.Add(byte(0x04), []byte{0x0b, 0x03, 0x04, 0x0b, 0x97, 0x0b, 0x03, 0x04, 0x09})
 	f.Fuzz(func(t *testing.T, cfg byte, ops []byte) {
 		if len(ops) > 256 {
 			ops = ops[:256]
@@ -169,6 +174,19 @@ func FuzzActor(f *testing.F) {
 				if want {
 					m.configure(nl, nr, nb)
 				}
+			case 11: // Offer a new node, or one taken earlier
+				n := &mailbox.Node[int]{Value: len(nodes)}
+				if ids := slices.Sorted(maps.Keys(out)); arg&1 == 1 && len(ids) > 0 {
+					n = nodes[ids[arg%len(ids)]]
+				}
+				if n.Value == len(nodes) {
+					nodes = append(nodes, n)
+				}
+				delete(out, n.Value)
+				m.offer(t, step, now, a, n)
+				if !n.Queued() {
+					out[n.Value] = true
+				}
 			default: // read-only: checked below
 			}
 			m.compare(t, step, a)
@@ -211,6 +229,44 @@ func (m *actorModel) next(t *testing.T, step int, now time.Time, n *mailbox.Node
 		m.waiting++
 	}
 	return n.Value
+}
+
+// offer checks Offer against Enqueue-then-Next: n is handed out at once
+// when the mailbox is empty and the key may start, and queued otherwise.
+// Whether a rated key has a token is checked by the rate's promises.
+func (m *actorModel) offer(t *testing.T, step int, now time.Time, a *actor.Actor[int], n *mailbox.Node[int]) {
+	t.Helper()
+	got := a.Offer(n, now)
+	free := len(m.queue) == 0 && m.inflight < m.limit && m.waiting == 0
+	switch {
+	case got && !free:
+		t.Fatalf("step %d: Offer(%d) handed out; the key must wait (%+v)", step, n.Value, m)
+	case got:
+		if n.Queued() {
+			t.Fatalf("step %d: Offer(%d) handed out a node it also queued", step, n.Value)
+		}
+		m.inflight++
+		if m.tracked() {
+			m.waiting++
+		}
+	case free && m.rate == 0:
+		t.Fatalf("step %d: Offer(%d) queued on a free key without a rate (%+v)", step, n.Value, m)
+	default:
+		if !n.Queued() {
+			t.Fatalf("step %d: Offer(%d) neither handed out nor queued", step, n.Value)
+		}
+		m.queue = append(m.queue, n.Value)
+		if free { // only the rate held it back: Next agrees, with a time
+			got, due := a.Next(now)
+			if got != nil || !due.After(now) {
+				t.Fatalf("step %d: Offer held %d back for the rate, Next = %v, %v", step, n.Value, got, due)
+			}
+			if !m.nextDue.IsZero() && !now.Before(m.nextDue) {
+				t.Fatalf("step %d: Next promised a token at %v, Offer found none at %v", step, m.nextDue, now)
+			}
+			m.nextDue = due
+		}
+	}
 }
 
 // rested checks Rested: never while busy, and its promise.

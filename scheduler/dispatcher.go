@@ -129,9 +129,7 @@ func (s *Scheduler) handle(n *msgNode) {
 	case msgCancel:
 		s.endWaiting(j, Canceled, canceled(context.Cause(j.submitCtx())))
 	case msgDeduped:
-		if l := s.listeners.Load(); l != nil {
-			l.call(s, j.event(j.loadState().public(), nil, time.Now(), true))
-		}
+		s.reportDedupes()
 	case msgClose:
 		d.closing = true
 	case msgAbort:

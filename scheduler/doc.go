@@ -12,16 +12,20 @@
 //
 // Guarantees:
 //   - Serial per key: with Running set, at most one invocation per key (per
-//     task, per argument value) is Pending or Running at any moment.
+//     task, per argument value) is Pending or Running at any moment; with
+//     Limit N, at most N.
 //   - Capped: at most MaxParallel invocations run at once, across all tasks.
 //   - FIFO per key: with OnBusy=Wait, a key's invocations start in Submit
 //     order.
 //   - Fair across keys: slots go to keys in the order they became ready,
-//     one invocation per turn, so a key with a deep backlog delays another
-//     key by at most one turn of the keys waiting.
+//     one invocation per turn whatever their Limit, so a key with a deep
+//     backlog delays another key by at most one turn of the keys waiting.
+//   - Rated: with Rate, a key's starts are spaced to at most Rate per
+//     second (bursts of Burst), measured at the actual starts; waiting for a
+//     token holds no slot.
 //   - Final exactly once: every invocation Submit returns reaches exactly
 //     one final state (Succeeded, Failed, Dropped, Expired, Canceled), and
-//     its Done channel is closed then.
+//     its Done channel is closed then, once its key has moved on.
 //   - No lost work: Submit either returns an error and creates nothing, or
 //     returns an invocation that will become final, Close included.
 //   - Contained failures: a task that panics or calls runtime.Goexit ends
@@ -29,14 +33,21 @@
 //   - Prompt ends: an invocation whose Submit ctx ends, or whose MaxWait
 //     passes, while it waits ends then, without running, and its key moves
 //     on.
-//   - Stingy memory: an idle key costs nothing. Actors of idle keys are
-//     dropped at once, the maps that find them shrink, and an idle
-//     scheduler has no goroutine but its dispatcher.
+//   - Stingy memory: memory follows the keys with work, not the keys ever
+//     seen. An idle key's actor is dropped at once (a rated one once its
+//     limiter has refilled), the maps and lists that a burst of keys grew
+//     are shrunk within about two seconds, and an idle scheduler has no
+//     goroutine but its dispatcher.
 //   - Clean shutdown: Close returns once every goroutine the scheduler
 //     started has exited (see Close for tasks that ignore cancellation).
 //
 // Each task chooses, in Options, its Running scope (the run-time rule), its
 // Registration scope (collapsing duplicate submissions, until start or
-// until done), what a submission does when its key is busy (Wait or Drop),
-// and how long it may wait (MaxWait).
+// until done), what a submission does when its key is busy (Wait, Drop or
+// Replace), how long it may wait (MaxWait), how many of a key's invocations
+// may run at once (Limit), how fast they may start (Rate, Burst), and
+// whether it shares its keys with other tasks (Group).
+//
+// Events (Config.OnEvent, Scheduler.Subscribe) report every state change,
+// for timelines and metrics; Stats, Key and Keys report counts.
 package scheduler

@@ -42,7 +42,7 @@ var (
 	ErrInvalid = errors.New("scheduler: invalid argument")
 	// ErrNilContext: a nil context.Context was passed.
 	ErrNilContext = fmt.Errorf("%w: nil context", ErrInvalid)
-	// ErrNilScheduler: NewTask was given a nil *Scheduler.
+	// ErrNilScheduler: a nil *Scheduler, or one not made by New, was used.
 	ErrNilScheduler = fmt.Errorf("%w: nil scheduler", ErrInvalid)
 	// ErrNilFunc: NewTask was given a nil task function.
 	ErrNilFunc = fmt.Errorf("%w: nil task func", ErrInvalid)

@@ -19,11 +19,12 @@ type subscriber struct {
 // contract it shares: synchronous, concurrent, must be fast, must not call
 // Wait or Close), until the returned cancel is called. Events that happen
 // after cancel returns are not delivered; a call already under way may
-// still finish. With nobody subscribed and no OnEvent, events cost nothing.
-// A nil fn subscribes nothing. Subscribing after Close is allowed and
-// receives nothing.
+// still finish. cancel may be called more than once, and from inside fn.
+// With nobody subscribed and no OnEvent, events cost nothing. A nil fn, or
+// a nil Scheduler, subscribes nothing. Subscribing after Close is allowed and receives
+// nothing.
 func (s *Scheduler) Subscribe(fn func(Event)) (cancel func()) {
-	if fn == nil {
+	if fn == nil || !s.made() {
 		return func() {}
 	}
 	s.subMu.Lock()

@@ -19,7 +19,7 @@ const (
 	msgStarted                // a worker started j, whose key tracks starts
 	msgDone                   // a worker finished running j
 	msgCancel                 // j's Submit ctx ended
-	msgDeduped                // a submission collapsed into j (events only)
+	msgDeduped                // report the deduplicated submissions noted
 	msgClose                  // Close was called: drain, then stop
 	msgAbort                  // Close's ctx ended: cancel what waits
 	msgAsk                    // run the functions queued by ask

@@ -25,6 +25,9 @@ func (k KeyStats) Busy() int { return k.Queued + k.Pending + k.Running }
 // a closed scheduler give a zero load.
 func (s *Scheduler) Key(task, key string) KeyStats {
 	out := KeyStats{Task: task, Key: key}
+	if !s.made() {
+		return out
+	}
 	s.tasksMu.Lock()
 	c := s.tasks[task]
 	s.tasksMu.Unlock()
@@ -46,6 +49,9 @@ func (s *Scheduler) Key(task, key string) KeyStats {
 // and costs a pass over the live keys: it is meant for monitors and
 // operators, not for every request.
 func (s *Scheduler) Keys(n int) []KeyStats {
+	if !s.made() {
+		return nil
+	}
 	spaces := s.keyspaces()
 	var out []KeyStats
 	s.ask(func() {
@@ -66,8 +72,14 @@ func (s *Scheduler) Keys(n int) []KeyStats {
 	return out
 }
 
-// MaxParallel returns the cap on running invocations, the number of slots.
-func (s *Scheduler) MaxParallel() int { return s.maxParallel }
+// MaxParallel returns the cap on running invocations, the number of slots
+// (0 for a nil Scheduler).
+func (s *Scheduler) MaxParallel() int {
+	if s == nil {
+		return 0
+	}
+	return s.maxParallel
+}
 
 // takenJobs iterates over the jobs taken from the mailboxes and not ended:
 // Pending or Running. The dispatcher calls it.

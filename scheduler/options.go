@@ -50,7 +50,9 @@ const (
 	// their ctx cancelled (cause ErrReplaced) and end Canceled when they
 	// return; the new invocation runs once they have returned. Like
 	// Hatchet's CANCEL_IN_PROGRESS or Temporal's TERMINATE_EXISTING.
-	// Invocations of other tasks of a Group are left alone.
+	// Invocations of other tasks of a Group are left alone. The key is
+	// free once the cancelled task has returned; a remote service it was
+	// calling learns of the cancellation on its own schedule.
 	Replace
 )
 
@@ -91,9 +93,9 @@ func enumName(names []string, v int, typ string) string {
 // rule: only the scheduler's MaxParallel cap applies.
 type Options[A any] struct {
 	// Running is the run-time rule: at most one Running or Pending
-	// invocation per scope value (per key, per task, per argument value).
-	// Keys belong to their task: two tasks never share a key. Zero:
-	// Disabled.
+	// invocation (or Limit of them) per scope value: per key, per task, per
+	// argument value. Keys belong to their task, unless tasks share them
+	// through a Group. Zero: Disabled.
 	Running Scope
 
 	// Registration is the submit-time rule: a Submit that matches an

@@ -13,7 +13,8 @@ import (
 // Scheduler runs the invocations of its tasks: one dispatcher goroutine
 // routes each to the actor of its key, and at most MaxParallel run at once.
 // Create one with New and stop it with Close. Its methods are safe for
-// concurrent use.
+// concurrent use. A nil or zero Scheduler (not made by New) does nothing:
+// Close and NewTask report ErrNilScheduler, the rest return zero values.
 type Scheduler struct {
 	// Read-only after New.
 	maxParallel int
@@ -48,6 +49,9 @@ type Scheduler struct {
 
 	askMu sync.Mutex
 	asks  []func() // run on the dispatcher goroutine at the next msgAsk
+
+	notesMu sync.Mutex
+	notes   []dedupeNote // Deduped events for the dispatcher to send
 }
 
 // New starts a scheduler: its dispatcher goroutine, and worker goroutines
@@ -91,7 +95,10 @@ func New(cfg Config) (*Scheduler, error) {
 // Close may be called more than once and from several goroutines; each call
 // waits as described. A nil ctx gives ErrNilContext and closes nothing.
 func (s *Scheduler) Close(ctx context.Context) error {
-	if ctx == nil {
+	switch {
+	case !s.made():
+		return ErrNilScheduler
+	case ctx == nil:
 		return ErrNilContext
 	}
 	s.closeMu.Lock()
@@ -127,6 +134,9 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	s.log.Warn("scheduler: close gave up on running tasks", "err", err)
 	return err
 }
+
+// made reports whether s was made by New.
+func (s *Scheduler) made() bool { return s != nil && s.stopped != nil }
 
 // describeRunning lists the running jobs, for Close's error; it returns ""
 // if there are none.
@@ -253,7 +263,33 @@ func (s *Scheduler) deduped(j *job) {
 	s.stats.submitted.Add(1)
 	s.stats.deduped.Add(1)
 	if s.listening() {
-		s.inbox.push(&msgNode{kind: msgDeduped, j: j})
+		// The event goes through the dispatcher, so that it follows the
+		// invocation's Queued event, but keeps the time and state of now.
+		s.notesMu.Lock()
+		s.notes = append(s.notes, dedupeNote{j: j, at: time.Now(), st: j.loadState().public()})
+		s.notesMu.Unlock()
+		s.inbox.push(&msgNode{kind: msgDeduped})
+	}
+}
+
+// dedupeNote is a deduplicated submission waiting to be reported.
+type dedupeNote struct {
+	j  *job
+	at time.Time
+	st State
+}
+
+// reportDedupes sends the Deduped events noted so far; the dispatcher calls
+// it.
+func (s *Scheduler) reportDedupes() {
+	s.notesMu.Lock()
+	notes := s.notes
+	s.notes = nil
+	s.notesMu.Unlock()
+	if l := s.listeners.Load(); l != nil {
+		for _, n := range notes {
+			l.call(s, n.j.event(n.st, nil, n.at, true))
+		}
 	}
 }
 
@@ -264,8 +300,10 @@ func (s *Scheduler) deduped(j *job) {
 // has moved on.
 func (s *Scheduler) finish(j *job, from, to State, err error) {
 	j.err = err
-	j.state.Store(uint32(to))
-	s.stats.ended(from, to)
+	if j.loadState() != to { // a worker's compare-and-swap may have set it
+		j.state.Store(uint32(to))
+	}
+	s.stats.ended(j, from, to)
 	s.stopHook(j)
 	if j.x != nil && j.x.cancel != nil {
 		j.x.cancel(nil) // release the job's own run ctx

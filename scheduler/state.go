@@ -71,7 +71,8 @@ type Event struct {
 	// Canceled, and nil otherwise.
 	Err error
 	// Deduped marks a submission collapsed into the invocation ID by
-	// registration dedupe. It is not a state change: State is the
-	// invocation's state at that moment.
+	// registration dedupe. It is not a state change: Time is when Submit
+	// was called and State the invocation's state then. It arrives after
+	// the invocation's Queued event, but possibly after later ones too.
 	Deduped bool
 }

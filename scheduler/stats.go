@@ -29,16 +29,20 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the scheduler's counters and gauges. It is
-// cheap, never blocks, and works before and after Close.
+// cheap, never blocks, and works before and after Close (and on a nil
+// Scheduler: all zero).
 func (s *Scheduler) Stats() Stats {
+	if s == nil {
+		return Stats{}
+	}
 	c := &s.stats
 	// Read effects before causes, so that no gauge goes negative: a job is
 	// counted as finished only after it was counted as started, and so on.
 	var st Stats
-	st.Succeeded = c.succeeded.Load()
-	st.Failed = c.failed.Load()
-	replaced := c.replaced.Load()
-	started := c.started.Load()
+	st.Succeeded = c.sum(func(w *workerCounts) *atomic.Uint64 { return &w.succeeded })
+	st.Failed = c.sum(func(w *workerCounts) *atomic.Uint64 { return &w.failed })
+	replaced := c.sum(func(w *workerCounts) *atomic.Uint64 { return &w.replaced })
+	started := c.sum(func(w *workerCounts) *atomic.Uint64 { return &w.started })
 	st.Dropped = c.dropped.Load()
 	st.Expired = c.expired.Load()
 	st.Canceled = c.canceled.Load() + replaced
@@ -66,14 +70,16 @@ func gauge(in, out uint64) int {
 
 // counters backs Stats. They are grouped by who writes them, one cache
 // line each, so that the submitters, the dispatcher and the workers do not
-// take each other's lines on every invocation. The gauges are derived from
-// monotonic counters.
+// take each other's lines on every invocation; the workers' counters are
+// spread over shards by job ID, so that two workers rarely share a line.
+// The gauges are derived from monotonic counters.
 type counters struct {
 	// Written by Submit.
-	submitted atomic.Uint64 // also numbers the invocations
-	refused   atomic.Uint64 // submissions refused after being numbered (Close)
-	deduped   atomic.Uint64
-	_         [40]byte
+	submitted  atomic.Uint64 // also numbers the invocations
+	refused    atomic.Uint64 // submissions refused after being numbered (Close)
+	deduped    atomic.Uint64
+	hookPanics atomic.Uint64 // rare: written by whoever called the hook
+	_          [32]byte
 
 	// Written by the dispatcher only.
 	promoted     atomic.Uint64 // Queued -> Pending
@@ -85,17 +91,35 @@ type counters struct {
 	actors       atomic.Int64
 	_            [8]byte
 
-	// Written by the workers.
-	started    atomic.Uint64 // Pending -> Running
-	succeeded  atomic.Uint64
-	failed     atomic.Uint64
-	replaced   atomic.Uint64 // Running -> Canceled
-	hookPanics atomic.Uint64
-	_          [24]byte
+	work [workerShards]workerCounts
 }
 
-// ended counts a job that reached the final state to from the state from.
-func (c *counters) ended(from, to State) {
+// workerShards is how many cache lines the workers' counters use.
+const workerShards = 8
+
+// workerCounts are the counters the workers write for one shard of jobs.
+type workerCounts struct {
+	started   atomic.Uint64 // Pending -> Running
+	succeeded atomic.Uint64
+	failed    atomic.Uint64
+	replaced  atomic.Uint64 // Running -> Canceled
+	_         [32]byte
+}
+
+// worker returns the shard that counts j.
+func (c *counters) worker(j *job) *workerCounts { return &c.work[j.id%workerShards] }
+
+// sum adds up one counter over the shards.
+func (c *counters) sum(field func(*workerCounts) *atomic.Uint64) uint64 {
+	var n uint64
+	for i := range c.work {
+		n += field(&c.work[i]).Load()
+	}
+	return n
+}
+
+// ended counts j, which was in state from, as ended in the state to.
+func (c *counters) ended(j *job, from, to State) {
 	switch from {
 	case Queued:
 		c.endedQueued.Add(1)
@@ -104,19 +128,16 @@ func (c *counters) ended(from, to State) {
 	}
 	switch {
 	case from == Running && to == Canceled:
-		c.replaced.Add(1)
-		return
-	}
-	switch to {
-	case Succeeded:
-		c.succeeded.Add(1)
-	case Failed:
-		c.failed.Add(1)
-	case Dropped:
+		c.worker(j).replaced.Add(1)
+	case to == Succeeded:
+		c.worker(j).succeeded.Add(1)
+	case to == Failed:
+		c.worker(j).failed.Add(1)
+	case to == Dropped:
 		c.dropped.Add(1)
-	case Expired:
+	case to == Expired:
 		c.expired.Add(1)
-	case Canceled:
+	case to == Canceled:
 		c.canceled.Add(1)
 	}
 }

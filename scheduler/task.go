@@ -9,7 +9,8 @@ import (
 
 // Task is a function registered with a Scheduler under a name, with its
 // concurrency options. Submit schedules calls of it. A Task is safe for
-// concurrent use; it lives as long as its Scheduler.
+// concurrent use; it lives as long as its Scheduler. A nil or zero Task
+// (not made by NewTask) refuses every Submit with ErrInvalid.
 type Task[A, R any] struct {
 	core  taskCore
 	fn    func(context.Context, A) (R, error)
@@ -43,7 +44,7 @@ type taskCore struct {
 // Close has been called.
 func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R, error), opts Options[A]) (*Task[A, R], error) {
 	switch {
-	case s == nil:
+	case !s.made():
 		return nil, ErrNilScheduler
 	case fn == nil:
 		return nil, ErrNilFunc
@@ -76,8 +77,13 @@ func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R
 	return t, nil
 }
 
-// Name returns the name the task was registered under.
-func (t *Task[A, R]) Name() string { return t.core.name }
+// Name returns the name the task was registered under ("" for a nil Task).
+func (t *Task[A, R]) Name() string {
+	if t == nil {
+		return ""
+	}
+	return t.core.name
+}
 
 // Submit schedules a call of the task with args and returns its handle at
 // once; the call runs later, on one of the scheduler's goroutines.
@@ -97,8 +103,8 @@ func (t *Task[A, R]) Name() string { return t.core.name }
 // ErrClosed once Close has been called.
 func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error) {
 	switch {
-	case t == nil:
-		return nil, fmt.Errorf("%w: nil task", ErrInvalid)
+	case t == nil || t.core.s == nil:
+		return nil, fmt.Errorf("%w: nil task, or one not made by NewTask", ErrInvalid)
 	case ctx == nil:
 		return nil, ErrNilContext
 	}

@@ -39,7 +39,7 @@ func (s *Scheduler) work() {
 		if !j.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
 			continue
 		}
-		s.stats.started.Add(1)
+		s.stats.worker(j).started.Add(1)
 		if a := j.actor; a != nil && a.ks.tracked {
 			j.x.started = time.Now()
 			s.inbox.push(&msgNode{kind: msgStarted, j: j})
