@@ -28,10 +28,12 @@ type Config struct {
 	// one invocation. It is called synchronously from the scheduler's
 	// goroutines, possibly from several at once, so it must be safe for
 	// concurrent use and fast: the scheduler waits for it. It may call
-	// Submit, Stats and the methods of an Invocation except Wait; calling
-	// Wait or Close from it can deadlock. A panic in it is recovered,
-	// logged and counted in Stats.HookPanics; the invocation is unaffected.
-	// Nil means no events.
+	// Submit, Stats, Subscribe and its cancel, and the methods of an
+	// Invocation except Wait; calling Wait, Close, Key or Keys from it can
+	// deadlock. A panic in it is recovered, logged and counted in
+	// Stats.HookPanics; a runtime.Goexit in it (t.FailNow, say) ends the
+	// goroutine that called it, which the scheduler replaces; either way
+	// the invocation is unaffected. Nil means no events.
 	OnEvent func(Event)
 
 	// CloseGrace is how long Close still waits for running tasks to return

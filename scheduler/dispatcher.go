@@ -14,15 +14,20 @@ import (
 // the workers, the timers, and what it needs to know to stop.
 type dispatcher struct {
 	// ready holds the Pending jobs not yet in the ring, in the order their
-	// keys became free; a job that ends meanwhile stays until refill skips
-	// it.
+	// keys became free. A job that ends meanwhile stays until refill skips
+	// it, or until the ended ones outnumber the rest and are swept out.
 	ready       fifo[job]
+	readyDead   int                 // ended jobs still in ready
 	handed      int                 // jobs handed to the workers: in the ring or running
 	loose       mailbox.Queue[*job] // the handed jobs that have no actor (Running=Disabled)
 	outstanding int                 // routed jobs not yet final
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
 	free        []*keyActor
+	batch       *msgNode  // the rest of the batch being handled
+	events      []Event   // events to deliver after the message being handled
+	sent        int       // how many of events are delivered
+	toClose     []*job    // jobs whose Done to close after those events
 	peakActors  int       // the most live actors since the last tidy
 	tidyAt      time.Time // the tidy timer is set for then; zero if not
 	timers      timers
@@ -55,32 +60,68 @@ func (d *dispatcher) init() { d.timers.init() }
 // and starts workers for them. It exits after Close once nothing is
 // outstanding, sealing the inbox so that nothing can arrive after, and
 // joins every worker.
+//
+// It calls event hooks only between messages, when its state is whole.
+// A hook that calls runtime.Goexit (t.FailNow does) ends this goroutine
+// there; another takes over where it stopped, and nothing is lost.
 func (s *Scheduler) dispatch() {
-	defer close(s.stopped)
-	defer s.cancelRun()
+	stopped := false
+	defer func() {
+		if !stopped {
+			s.log.Error("scheduler: an event hook called runtime.Goexit on the dispatcher; restarting it")
+			go s.dispatch()
+		}
+	}()
+	s.flushEvents() // what a hook that stopped the previous goroutine left
+	s.loop()
+	s.d.timers.stop()
+	// What is left are idle actors whose limiters were refilling: with the
+	// scheduler gone, there is nothing left to remember.
+	for _, ks := range s.keyspaces() {
+		ks.actors = shrinkMap[string, *keyActor]{}
+	}
+	s.stats.actors.Store(0)
+	s.wg.Wait()
+	s.cancelRun()
+	stopped = true
+	close(s.stopped)
+}
+
+// loop is the dispatcher's work, until it may stop. The batch being handled
+// lives in d.batch, so that a dispatcher restarted after a hook's Goexit
+// goes on with it.
+func (s *Scheduler) loop() {
+	d := &s.d
 	for {
-		list := s.inbox.take()
-		handled := 0
-		for n := list; n != nil; {
-			next := n.next // n may be pushed again once handled
+		took := d.batch != nil
+		if !took {
+			d.batch = s.inbox.take()
+			took = d.batch != nil
+		}
+		for handled := 1; d.batch != nil; handled++ {
+			// n may be pushed again once handled; and a link left in it
+			// would keep every later message of the batch alive as long
+			// as n is.
+			n := d.batch
+			d.batch, n.next = n.next, nil
 			s.handle(n)
-			n = next
-			if handled++; handled%refillEvery == 0 {
+			s.flushEvents()
+			if handled%refillEvery == 0 {
 				// A long batch: keep the workers fed meanwhile.
 				s.refill()
 				s.startWorkers()
 			}
 		}
-		if list != nil {
+		if took {
 			s.checkTimers()
 		}
 		s.refill()
 		s.startWorkers()
-		if list != nil {
+		if took {
 			continue
 		}
-		if s.d.closing && s.d.outstanding == 0 && s.inbox.seal() {
-			break
+		if d.closing && d.outstanding == 0 && s.inbox.seal() {
+			return
 		}
 		if s.spin() {
 			continue
@@ -91,19 +132,11 @@ func (s *Scheduler) dispatch() {
 		}
 		select {
 		case <-s.inbox.wake:
-		case <-s.d.timers.timer.C:
+		case <-d.timers.timer.C:
 			s.inbox.sleeping.Store(false)
 			s.fireTimers()
 		}
 	}
-	s.d.timers.stop()
-	// What is left are idle actors whose limiters were refilling: with the
-	// scheduler gone, there is nothing left to remember.
-	for _, ks := range s.keyspaces() {
-		ks.actors = shrinkMap[string, *keyActor]{}
-	}
-	s.stats.actors.Store(0)
-	s.wg.Wait()
 }
 
 func (s *Scheduler) handle(n *msgNode) {
@@ -124,7 +157,7 @@ func (s *Scheduler) handle(n *msgNode) {
 			a.Done()
 			a.drop(j)
 			s.advance(a)
-			j.closeDone()
+			s.closeLater(j)
 		}
 	case msgCancel:
 		s.endWaiting(j, Canceled, canceled(context.Cause(j.submitCtx())))
@@ -148,7 +181,7 @@ func (s *Scheduler) handle(n *msgNode) {
 func (s *Scheduler) route(j *job) {
 	c := j.task
 	s.d.outstanding++
-	s.emitAt(j, Queued, nil, j.submittedAt())
+	s.queueEvent(j, Queued, nil, j.submittedAt())
 	if j.early || s.d.aborted {
 		cause := ErrClosed
 		if j.early {
@@ -192,8 +225,8 @@ func (s *Scheduler) route(j *job) {
 // endUnrouted ends a job that never reached an actor.
 func (s *Scheduler) endUnrouted(j *job, st State, err error) {
 	s.d.outstanding--
-	s.finish(j, Queued, st, err)
-	j.closeDone()
+	s.end(j, Queued, st, err)
+	s.closeLater(j)
 }
 
 // replace makes room for a new invocation of the OnBusy=Replace task c on
@@ -215,7 +248,9 @@ func (s *Scheduler) replace(a *keyActor, c *taskCore) {
 		case j.loadState() == Pending:
 			s.endWaiting(j, Canceled, err)
 		case j.state.CompareAndSwap(uint32(Running), uint32(replacing)):
-			j.x.cancel(ErrReplaced)
+			if cancel := j.x.cancel.Load(); cancel != nil {
+				(*cancel)(ErrReplaced) // else the worker cancels it as it starts
+			}
 		}
 	}
 }
@@ -332,7 +367,7 @@ func (s *Scheduler) newActor(ks *keyspace, key string) *keyActor {
 func (s *Scheduler) makePending(j *job) {
 	s.stats.promoted.Add(1)
 	j.state.Store(uint32(Pending))
-	s.emit(j, Pending, nil)
+	s.queueEvent(j, Pending, nil, time.Time{})
 	s.d.ready.push(j)
 }
 
@@ -347,7 +382,8 @@ func (s *Scheduler) refill() {
 			break
 		}
 		if j.loadState() != Pending {
-			continue // it ended while it waited here
+			d.readyDead-- // it ended while it waited here
+			continue
 		}
 		j.handed = true
 		d.handed++
@@ -358,6 +394,19 @@ func (s *Scheduler) refill() {
 		staged++
 	}
 	s.ring.publish(staged)
+}
+
+// deadInReady counts a job that ended in the ready list, and sweeps the
+// list once ended jobs make up most of it: a scheduler whose slots are all
+// busy must not hold on to every request that expires or is cancelled
+// meanwhile. Each sweep costs the list's length and is paid for by as many
+// endings since the last one.
+func (s *Scheduler) deadInReady() {
+	d := &s.d
+	if d.readyDead++; d.readyDead > minFIFO && d.readyDead > d.ready.len()/2 {
+		d.ready.filter(func(j *job) bool { return j.loadState() == Pending })
+		d.readyDead = 0
+	}
 }
 
 // takeBack counts j, handed to the workers, as back: it ended.
@@ -384,9 +433,9 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 		}
 		a.Remove(&j.node)
 		d.outstanding--
-		s.finish(j, Queued, st, err)
+		s.end(j, Queued, st, err)
 		s.advance(a)
-		j.closeDone()
+		s.closeLater(j)
 	case Pending:
 		if j.handed {
 			// In the ring: a worker may be taking it right now.
@@ -394,15 +443,17 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 				return
 			}
 			s.takeBack(j)
-		} // else it is in the ready list, which skips it once it is final
+		} else {
+			s.deadInReady()
+		}
 		d.outstanding--
-		s.finish(j, Pending, st, err)
+		s.end(j, Pending, st, err)
 		if a := j.actor; a != nil {
 			a.Withdraw()
 			a.drop(j)
 			s.advance(a)
 		}
-		j.closeDone()
+		s.closeLater(j)
 	}
 }
 
@@ -422,8 +473,8 @@ func (s *Scheduler) cancelWaiting() {
 	for _, a := range actors {
 		for n := a.Pop(); n != nil; n = a.Pop() {
 			d.outstanding--
-			s.finish(n.Value, Queued, Canceled, err)
-			n.Value.closeDone()
+			s.end(n.Value, Queued, Canceled, err)
+			s.closeLater(n.Value)
 		}
 	}
 	var pending []*job

@@ -74,11 +74,17 @@ func newPanicError(v any) *PanicError {
 
 // Error describes the panic value; the stack is in Stack.
 func (e *PanicError) Error() string {
+	if e == nil {
+		return ErrPanic.Error()
+	}
 	return fmt.Sprintf("%v: %v", ErrPanic, e.Value)
 }
 
 // Unwrap returns ErrPanic, and the panic value when it is an error.
 func (e *PanicError) Unwrap() []error {
+	if e == nil {
+		return []error{ErrPanic}
+	}
 	if err, ok := e.Value.(error); ok {
 		return []error{ErrPanic, err}
 	}

@@ -57,22 +57,60 @@ func (s *Scheduler) setListeners(subs []subscriber) {
 
 func (s *Scheduler) listening() bool { return s.listeners.Load() != nil }
 
-// emit reports a state change of j, happening now.
+// emit reports a state change of j, happening now; workers call it.
 func (s *Scheduler) emit(j *job, st State, err error) {
 	if l := s.listeners.Load(); l != nil {
 		l.call(s, j.event(st, err, time.Now(), false))
 	}
 }
 
-// emitAt reports a state change of j that happened at the given time (or
-// now, if it was not taken).
-func (s *Scheduler) emitAt(j *job, st State, err error, at time.Time) {
-	if l := s.listeners.Load(); l != nil {
+// queueEvent is emit for the dispatcher: the event waits in d.events until
+// the message being handled is done (see dispatch). A zero at means now.
+func (s *Scheduler) queueEvent(j *job, st State, err error, at time.Time) {
+	if s.listening() {
 		if at.IsZero() {
 			at = time.Now()
 		}
-		l.call(s, j.event(st, err, at, false))
+		s.d.events = append(s.d.events, j.event(st, err, at, false))
 	}
+}
+
+// end is finish with its final event, for the dispatcher.
+func (s *Scheduler) end(j *job, from, to State, err error) {
+	s.finish(j, from, to, err)
+	s.queueEvent(j, to, err, time.Time{})
+}
+
+// closeLater closes j's Done once the events queued before it are
+// delivered, so that a waiter never sees Done before j's final event.
+func (s *Scheduler) closeLater(j *job) {
+	if len(s.d.events) == s.d.sent {
+		j.closeDone()
+		return
+	}
+	s.d.toClose = append(s.d.toClose, j)
+}
+
+// flushEvents delivers the dispatcher's queued events, then closes the
+// Done channels waiting for them. Each event leaves the queue before its
+// hooks run, so that a dispatcher restarted after a hook's Goexit goes on
+// with the next one.
+func (s *Scheduler) flushEvents() {
+	d := &s.d
+	for d.sent < len(d.events) {
+		ev := d.events[d.sent]
+		d.events[d.sent] = Event{}
+		d.sent++
+		if l := s.listeners.Load(); l != nil {
+			l.call(s, ev)
+		}
+	}
+	d.events, d.sent = d.events[:0], 0
+	for i, j := range d.toClose {
+		d.toClose[i] = nil
+		j.closeDone()
+	}
+	d.toClose = d.toClose[:0]
 }
 
 func (j *job) event(st State, err error, at time.Time, deduped bool) Event {

@@ -7,6 +7,10 @@ import "fmt"
 func (s *Scheduler) DebugDump() string {
 	out := ""
 	s.ask(func() {
+		for _, ks := range s.keyspaces() {
+			out += fmt.Sprintf("keyspace %s len=%d peak=%d\n", ks.name, ks.actors.len(), ks.actors.peak)
+		}
+		out += fmt.Sprintf("free=%d peak=%d readyDead=%d readycap=%d tidyAt=%v timerscap=%d\n", len(s.d.free), s.d.peakActors, s.d.readyDead, len(s.d.ready.buf), s.d.tidyAt, cap(s.d.timers.h))
 		out += fmt.Sprintf("outstanding=%d ready=%d handed=%d ring=%d live=%d closing=%v timers=%d armed=%v\n",
 			s.d.outstanding, s.d.ready.len(), s.d.handed, s.ring.len(), s.workers.live.Load(), s.d.closing, len(s.d.timers.h), s.d.timers.armed)
 		for j := range s.takenJobs() {

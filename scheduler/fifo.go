@@ -43,6 +43,22 @@ func (q *fifo[T]) compact() {
 	}
 }
 
+// filter keeps, in order, only the elements keep accepts.
+func (q *fifo[T]) filter(keep func(*T) bool) {
+	n := 0
+	for i := range q.size {
+		x := q.buf[(q.head+i)%len(q.buf)]
+		if keep(x) {
+			q.buf[(q.head+n)%len(q.buf)] = x
+			n++
+		}
+	}
+	for i := n; i < q.size; i++ {
+		q.buf[(q.head+i)%len(q.buf)] = nil
+	}
+	q.size = n
+}
+
 // all calls f on every element, oldest first.
 func (q *fifo[T]) all(f func(*T)) {
 	for i := range q.size {

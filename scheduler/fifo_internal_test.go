@@ -37,3 +37,33 @@ func TestFIFO(t *testing.T) {
 	q.compact()
 	require.LessOrEqual(t, len(q.buf), minFIFO, "compact shrinks")
 }
+
+func TestFIFOFilter(t *testing.T) {
+	var q fifo[int]
+	vals := make([]int, 100)
+	for i := range vals {
+		vals[i] = i
+		q.push(&vals[i])
+	}
+	for range 30 { // wrap the head around
+		q.pop()
+	}
+	for i := range 30 {
+		q.push(&vals[i])
+	}
+	q.filter(func(x *int) bool { return *x%3 == 0 })
+	var got []int
+	q.all(func(x *int) { got = append(got, *x) })
+	var want []int
+	for i := 30; i < 100; i++ {
+		if i%3 == 0 {
+			want = append(want, i)
+		}
+	}
+	for i := range 30 {
+		if i%3 == 0 {
+			want = append(want, i)
+		}
+	}
+	require.Equal(t, want, got)
+}

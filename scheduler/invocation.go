@@ -48,15 +48,17 @@ const (
 // ctx, no dedupe, no events, no MaxWait) stays small.
 type extra struct {
 	ctx   context.Context // the Submit ctx, unless Background or TODO
-	stop  func() bool     // stops the Submit ctx's cancel hook; nil if none
+	watch *watch          // the watch of the Submit ctx while the job waits; nil if none
 	at    time.Time       // Submit time, when events or MaxWait need it
 	reg   string          // the Registration scope's key, for the dedupe index
 	label string          // Options.Label of the arguments, for events
 
 	// For OnBusy=Replace: the job's own run ctx, a child of the
-	// scheduler's, so that a newer submission can cancel it.
+	// scheduler's, so that a newer submission can cancel it. The worker
+	// makes it when the job starts (so that waiting jobs hold nothing in
+	// the scheduler's ctx) and publishes cancel for the dispatcher.
 	run    context.Context
-	cancel context.CancelCauseFunc
+	cancel atomic.Pointer[context.CancelCauseFunc]
 
 	started time.Time // the start, reported to a tracked key's actor
 }
@@ -131,8 +133,9 @@ func (j *job) closeDone() {
 }
 
 // Invocation is the handle of one submitted call of a task. Its methods are
-// safe for concurrent use. A nil *Invocation reports ErrNilInvocation from
-// Wait, a nil Done channel and zero values from the rest.
+// safe for concurrent use. A nil or zero *Invocation (not returned by
+// Submit) reports ErrNilInvocation from Wait, a nil Done channel and zero
+// values from the rest.
 type Invocation[R any] struct {
 	j      job
 	result R // written before done is closed
@@ -170,7 +173,7 @@ func (inv *Invocation[R]) State() State {
 // closed never finds the key busy because of this invocation. It is the
 // same channel on every call.
 func (inv *Invocation[R]) Done() <-chan struct{} {
-	if inv == nil {
+	if inv == nil || inv.j.task == nil {
 		return nil
 	}
 	return inv.j.doneChan()
@@ -184,7 +187,7 @@ func (inv *Invocation[R]) Done() <-chan struct{} {
 func (inv *Invocation[R]) Wait(ctx context.Context) (R, error) {
 	var zero R
 	switch {
-	case inv == nil:
+	case inv == nil || inv.j.task == nil:
 		return zero, ErrNilInvocation
 	case ctx == nil:
 		return zero, ErrNilContext

@@ -57,7 +57,8 @@ func TestIdleKeysAreReclaimed(t *testing.T) {
 		st := s.Stats()
 		require.EqualValues(t, keys, st.Succeeded)
 		require.Zero(t, st.Actors)
-		require.Equal(t, goroutines, runtime.NumGoroutine(), "only the dispatcher is left")
+		// At most: goroutines of earlier tests (outside the bubble) may end meanwhile.
+		require.LessOrEqual(t, runtime.NumGoroutine(), goroutines, "only the dispatcher is left")
 		perKey := float64(int64(after)-int64(before)) / float64(keys)
 		t.Logf("retained %.2f bytes per key (%d keys, heap %d -> %d)", perKey, keys, before, after)
 		require.LessOrEqual(t, perKey, 64.0)

@@ -52,6 +52,9 @@ type Scheduler struct {
 
 	notesMu sync.Mutex
 	notes   []dedupeNote // Deduped events for the dispatcher to send
+
+	watchMu sync.Mutex
+	watches map[context.Context]*watch // by Submit ctx, for the jobs waiting under it
 }
 
 // New starts a scheduler: its dispatcher goroutine, and worker goroutines
@@ -68,6 +71,7 @@ func New(cfg Config) (*Scheduler, error) {
 		log:         cfg.Logger,
 		tasks:       make(map[string]*taskCore),
 		groups:      make(map[string]*keyspace),
+		watches:     make(map[context.Context]*watch),
 		stopped:     make(chan struct{}),
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
@@ -228,20 +232,16 @@ func (s *Scheduler) submit(j *job) error {
 	return nil
 }
 
-// submitCancelable submits a job whose ctx can end: a hook on the ctx will
-// cancel it while it waits. The hook's goroutine is counted in wg, which
-// must not grow once Close has begun.
+// submitCancelable submits a job whose ctx can end: a watch on the ctx
+// cancels it while it waits. The watch's hook goroutine is counted in wg,
+// which must not grow once Close has begun.
 func (s *Scheduler) submitCancelable(j *job) error {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed.Load() {
 		return fmt.Errorf("task %q: %w", j.task.name, ErrClosed)
 	}
-	s.wg.Add(1)
-	j.x.stop = context.AfterFunc(j.x.ctx, func() {
-		defer s.wg.Done()
-		s.inbox.push(&msgNode{kind: msgCancel, j: j})
-	})
+	s.watchCtx(j)
 	s.push(j) // cannot fail: the inbox is sealed only after Close
 	return nil
 }
@@ -286,40 +286,32 @@ func (s *Scheduler) reportDedupes() {
 	notes := s.notes
 	s.notes = nil
 	s.notesMu.Unlock()
-	if l := s.listeners.Load(); l != nil {
+	if s.listening() {
 		for _, n := range notes {
-			l.call(s, n.j.event(n.st, nil, n.at, true))
+			s.d.events = append(s.d.events, n.j.event(n.st, nil, n.at, true))
 		}
 	}
 }
 
 // finish ends j, which was in state from, in the final state to: the error,
-// the state, the counters, the dedupe index and the event. Exactly one
-// goroutine finishes a job: the worker that ran it, or the dispatcher for
-// work that never ran. The waiters are woken by release, once the job's key
-// has moved on.
+// the state, the counters, the Submit ctx's watch, the run ctx and the
+// dedupe index. Exactly one goroutine finishes a job: the worker that ran
+// it, or the dispatcher for work that never ran. The caller then reports
+// the final event, and the waiters are woken once the job's key has moved
+// on (closeDone).
 func (s *Scheduler) finish(j *job, from, to State, err error) {
 	j.err = err
 	if j.loadState() != to { // a worker's compare-and-swap may have set it
 		j.state.Store(uint32(to))
 	}
 	s.stats.ended(j, from, to)
-	s.stopHook(j)
-	if j.x != nil && j.x.cancel != nil {
-		j.x.cancel(nil) // release the job's own run ctx
+	s.unwatch(j)
+	if j.x != nil {
+		if cancel := j.x.cancel.Load(); cancel != nil {
+			(*cancel)(nil) // release the job's own run ctx
+		}
 	}
 	if j.task.registration != Disabled {
 		j.task.forget(j)
-	}
-	s.emit(j, to, err)
-}
-
-// stopHook releases the Submit ctx's cancel hook once j no longer waits.
-func (s *Scheduler) stopHook(j *job) {
-	if j.x != nil && j.x.stop != nil {
-		if j.x.stop() {
-			s.wg.Done()
-		}
-		j.x.stop = nil
 	}
 }

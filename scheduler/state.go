@@ -27,8 +27,9 @@ const (
 	Dropped
 	// Expired: still not running MaxWait after Submit; it never ran. Final.
 	Expired
-	// Canceled: its Submit ctx ended while it waited, or Close cancelled it;
-	// it never ran. Final.
+	// Canceled: its Submit ctx ended while it waited, or Close cancelled it
+	// while it waited (it never ran), or a newer submission of an
+	// OnBusy=Replace task replaced it (it may have run). Final.
 	Canceled
 )
 

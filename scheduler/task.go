@@ -98,9 +98,13 @@ func (t *Task[A, R]) Name() string {
 // ended makes Submit fail with an error wrapping ErrCanceled and the cause,
 // and creates nothing.
 //
+// Submit never blocks: there is no bound on the work waiting, and a
+// producer that outpaces the tasks for long should pace itself (Stats
+// tells how much waits).
+//
 // Submit fails with ErrNilContext for a nil ctx, ErrEmptyKey when
-// Options.Key returns "", a *PanicError when Options.Key panics, and
-// ErrClosed once Close has been called.
+// Options.Key returns "", a *PanicError when Options.Key or Options.Label
+// panics, and ErrClosed once Close has been called.
 func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error) {
 	switch {
 	case t == nil || t.core.s == nil:
@@ -111,13 +115,18 @@ func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error)
 	if err := ctx.Err(); err != nil {
 		return nil, canceled(context.Cause(ctx))
 	}
-	key, reg, err := t.keys(args)
+	c := &t.core
+	if c.s.closed.Load() {
+		// Checked first: a closed scheduler refuses even a submission
+		// that an unfinished invocation would absorb.
+		return nil, fmt.Errorf("task %q: %w", c.name, ErrClosed)
+	}
+	key, reg, label, err := t.keys(args)
 	if err != nil {
 		return nil, err
 	}
-	c := &t.core
 	if c.registration == Disabled {
-		inv := t.newInvocation(ctx, args, key, "")
+		inv := t.newInvocation(ctx, args, key, "", label)
 		if err := c.s.submit(&inv.j); err != nil {
 			return nil, err
 		}
@@ -130,7 +139,7 @@ func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error)
 		c.s.deduped(j)
 		return &j.r.(*invocation[A, R]).Invocation, nil
 	}
-	inv := t.newInvocation(ctx, args, key, reg)
+	inv := t.newInvocation(ctx, args, key, reg, label)
 	err = c.s.submit(&inv.j)
 	if err == nil {
 		c.index.put(reg, &inv.j)
@@ -142,7 +151,7 @@ func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error)
 	return &inv.Invocation, nil
 }
 
-func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string) *invocation[A, R] {
+func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg, label string) *invocation[A, R] {
 	inv := &invocation[A, R]{fn: t.fn, args: args}
 	j := &inv.j
 	j.node.Value = j
@@ -151,37 +160,34 @@ func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg string)
 	j.task = &t.core
 	j.r = inv
 	c := &t.core
-	listening := c.s.listening()
-	needsAt := listening || c.maxWait > 0
+	needsAt := c.s.listening() || c.maxWait > 0
 	ownCtx := ctx != context.Background() && ctx != context.TODO()
-	label := listening && t.label != nil
 	replace := c.onBusy == Replace
 	tracked := c.ks != nil && c.ks.tracked
-	if ownCtx || needsAt || label || replace || tracked || c.registration != Disabled {
-		j.x = &extra{reg: reg}
+	if ownCtx || needsAt || label != "" || replace || tracked || c.registration != Disabled {
+		j.x = &extra{reg: reg, label: label}
 		if ownCtx {
 			j.x.ctx = ctx
 		}
 		if needsAt {
 			j.x.at = time.Now()
 		}
-		if label {
-			j.x.label = t.label(args)
-		}
-		if replace {
-			// Its own run ctx, so that a newer submission can cancel it.
-			j.x.run, j.x.cancel = context.WithCancelCause(c.s.runCtx)
-		}
 	}
 	return inv
 }
 
-// keys returns the Running and Registration keys of args.
-func (t *Task[A, R]) keys(args A) (key, reg string, err error) {
-	var label, formatted string
+// keys returns the Running and Registration keys of args, and its label
+// when someone listens to events.
+func (t *Task[A, R]) keys(args A) (key, reg, label string, err error) {
+	var keyOf, formatted string
 	if t.key != nil {
-		if label, err = t.callKey(args); err != nil {
-			return "", "", err
+		if keyOf, err = t.callKey(args); err != nil {
+			return "", "", "", err
+		}
+	}
+	if t.label != nil && t.core.s.listening() {
+		if label, err = t.callLabel(args); err != nil {
+			return "", "", "", err
 		}
 	}
 	c := &t.core
@@ -195,9 +201,19 @@ func (t *Task[A, R]) keys(args A) (key, reg string, err error) {
 		case ByArguments:
 			return formatted
 		}
-		return label // ByKey, and the label for Disabled
+		return keyOf // ByKey, and the label for Disabled
 	}
-	return pick(c.running), pick(c.registration), nil
+	return pick(c.running), pick(c.registration), label, nil
+}
+
+// callLabel calls Options.Label, turning a panic into an error.
+func (t *Task[A, R]) callLabel(args A) (label string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("task %q: Label: %w", t.core.name, newPanicError(r))
+		}
+	}()
+	return t.label(args), nil
 }
 
 func (t *Task[A, R]) callKey(args A) (key string, err error) {

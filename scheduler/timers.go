@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 )
 
@@ -107,8 +108,9 @@ func (s *Scheduler) fireTimers() {
 			s.advance(d.a)
 		}
 	}
-	if len(t.h) == 0 && cap(t.h) > 4096 {
-		t.h = nil
+	if cap(t.h) > 4096 && len(t.h) < cap(t.h)/4 {
+		t.h = slices.Clone(t.h) // give back what a burst of deadlines grew
 	}
 	t.rearm()
+	s.flushEvents()
 }

@@ -192,7 +192,7 @@ func TestMaxWaitRacesStart(t *testing.T) {
 	s := newScheduler(t, Config{MaxParallel: 1})
 	blockers := make(chan chan struct{}, 1)
 	var ran sync.Map
-	task, err := NewTask(s, "t", func(_ context.Context, n int) (int, error) {
+	fn := func(_ context.Context, n int) (int, error) {
 		ran.Store(n, true)
 		if n < 0 {
 			gate := make(chan struct{})
@@ -200,11 +200,18 @@ func TestMaxWaitRacesStart(t *testing.T) {
 			<-gate
 		}
 		return n, nil
-	}, Options[int]{Running: ByKey, Key: func(int) string { return "k" }, MaxWait: 200 * time.Microsecond})
+	}
+	// One key for both tasks, through a Group; only the target's task has
+	// a MaxWait, so that a slow start under -race cannot expire a blocker.
+	opts := Options[int]{Running: ByKey, Key: func(int) string { return "k" }, Group: "g"}
+	blocking, err := NewTask(s, "blocker", fn, opts)
+	require.NoError(t, err)
+	opts.MaxWait = 200 * time.Microsecond
+	task, err := NewTask(s, "t", fn, opts)
 	require.NoError(t, err)
 	outcomes := map[State]int{}
 	for i := range 300 {
-		blocker := submit2(t, task, context.Background(), -1-i)
+		blocker := submit2(t, blocking, context.Background(), -1-i)
 		gate := <-blockers
 		target := submit2(t, task, context.Background(), i) // expires soon
 		// Not a synchronization: open the gate at varying moments around

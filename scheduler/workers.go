@@ -1,6 +1,9 @@
 package scheduler
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"time"
 )
@@ -14,10 +17,11 @@ import (
 // function then finishes the job, reports it and hands the worker's place
 // on.
 func (s *Scheduler) work() {
-	var running *job // the job whose task is executing
+	var running *job // the job taken, until its key is handed back
+	// Two deferred calls, so that a Goexit inside the first (from the
+	// final event's hook) still runs the second.
 	defer func() {
-		if running != nil { // runtime.Goexit in its task
-			s.finish(running, Running, Failed, ErrGoexit)
+		if running != nil { // Goexit: in the task, or in an event hook
 			s.postDone(running)
 			if !s.retire() {
 				s.wg.Add(1)
@@ -25,6 +29,12 @@ func (s *Scheduler) work() {
 			}
 		}
 		s.wg.Done()
+	}()
+	defer func() {
+		if running != nil && !running.loadState().Final() {
+			s.finish(running, Running, Failed, ErrGoexit)
+			s.emit(running, Failed, ErrGoexit)
+		}
 	}()
 	for {
 		j := s.ring.get()
@@ -39,26 +49,51 @@ func (s *Scheduler) work() {
 		if !j.state.CompareAndSwap(uint32(Pending), uint32(Running)) {
 			continue
 		}
+		running = j
 		s.stats.worker(j).started.Add(1)
+		if j.task.onBusy == Replace {
+			s.ownRunCtx(j)
+		}
 		if a := j.actor; a != nil && a.ks.tracked {
 			j.x.started = time.Now()
 			s.inbox.push(&msgNode{kind: msgStarted, j: j})
 		}
-		s.stopHook(j)
+		s.unwatch(j)
 		s.emit(j, Running, nil)
-		running = j
 		err := s.run(j)
-		running = nil
 		st := Succeeded
 		if err != nil {
 			st = Failed
 		}
 		if !j.state.CompareAndSwap(uint32(Running), uint32(st)) {
 			// A newer submission replaced it while it ran.
-			st, err = Canceled, canceled(ErrReplaced)
+			st, err = Canceled, replacedErr(err)
 		}
 		s.finish(j, Running, st, err)
+		s.emit(j, st, err)
 		s.postDone(j)
+		running = nil
+	}
+}
+
+// replacedErr is the error of an invocation replaced while it ran: it
+// keeps what the task itself returned, when that was an error.
+func replacedErr(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return canceled(ErrReplaced)
+	}
+	return fmt.Errorf("%w; the task returned: %w", canceled(ErrReplaced), err)
+}
+
+// ownRunCtx gives a starting job of an OnBusy=Replace task its own run
+// ctx. A replacement that came between the start and now finds no cancel
+// yet, so the job checks for it itself.
+func (s *Scheduler) ownRunCtx(j *job) {
+	ctx, cancel := context.WithCancelCause(s.runCtx)
+	j.x.run = ctx
+	j.x.cancel.Store(&cancel)
+	if j.loadState() == replacing {
+		cancel(ErrReplaced)
 	}
 }
 

@@ -1,0 +1,84 @@
+package scheduler
+
+import (
+	"context"
+	"reflect"
+)
+
+// watch cancels the waiting jobs submitted with one ctx when it ends. Jobs
+// that share a ctx share a watch, so a batch submitted under one request
+// ctx costs one hook on it, and one goroutine when it ends, not one per
+// job (the runtime never frees a goroutine's descriptor).
+type watch struct {
+	ctx  context.Context
+	jobs map[*job]struct{} // the jobs still waiting; nil once ctx has ended
+	stop func() bool       // stops the hook on ctx
+}
+
+// watchCtx registers j, whose ctx can end, with the watch of its ctx,
+// making one if needed. The caller holds closeMu for reading, so that the
+// hook's count in wg never grows once Close has begun.
+func (s *Scheduler) watchCtx(j *job) {
+	ctx := j.x.ctx
+	shared := reflect.TypeOf(ctx).Comparable() // a map key; nearly every ctx is a pointer
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	var w *watch
+	if shared {
+		w = s.watches[ctx]
+	}
+	if w == nil {
+		w = &watch{ctx: ctx, jobs: make(map[*job]struct{})}
+		s.wg.Add(1)
+		w.stop = context.AfterFunc(ctx, func() {
+			defer s.wg.Done()
+			s.ctxEnded(w)
+		})
+		if shared {
+			s.watches[ctx] = w
+		}
+	}
+	w.jobs[j] = struct{}{}
+	j.x.watch = w
+}
+
+// ctxEnded runs in the hook's goroutine when a watched ctx ends: every job
+// still waiting under it is sent to the dispatcher to be cancelled.
+func (s *Scheduler) ctxEnded(w *watch) {
+	s.watchMu.Lock()
+	jobs := w.jobs
+	w.jobs = nil
+	if s.watches[w.ctx] == w {
+		delete(s.watches, w.ctx)
+	}
+	s.watchMu.Unlock()
+	for j := range jobs {
+		s.inbox.push(&msgNode{kind: msgCancel, j: j})
+	}
+}
+
+// unwatch takes j off its ctx's watch once it no longer waits (it started,
+// or ended), and stops the hook when no job is left under it.
+func (s *Scheduler) unwatch(j *job) {
+	if j.x == nil || j.x.watch == nil {
+		return
+	}
+	w := j.x.watch
+	j.x.watch = nil
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if w.jobs == nil {
+		return // ctx ended: the hook is running or has run
+	}
+	delete(w.jobs, j)
+	if len(w.jobs) > 0 {
+		return
+	}
+	if s.watches[w.ctx] == w {
+		delete(s.watches, w.ctx)
+	}
+	w.jobs = nil
+	if w.stop() {
+		s.wg.Done() // the hook will never run
+	}
+}
