@@ -15,16 +15,29 @@ type callLog struct {
 	now func() time.Time
 }
 
-// call logs one call, as "[ok       ] acme     fetch_profile".
+// call logs one call, as "[ok       ] acme     fetch_profile", with the
+// tag COLLISION or TOO SOON for the other outcomes.
 func (l *callLog) call(out Outcome, account, op string) {
 	if l.w == nil {
 		return
 	}
 	tag := "ok"
-	if out == Collision {
+	switch out {
+	case Collision:
 		tag = "COLLISION"
+	case RateViolation:
+		tag = "TOO SOON"
 	}
 	fmt.Fprintf(l.w, "[%-9s] %-8s %s\n", tag, oneLine(account), oneLine(op))
+}
+
+// fault logs a call that asked for a fault, as
+// "[FAULT    ] acme     fetch_profile (slow)".
+func (l *callLog) fault(f Fault, account, op string) {
+	if l.w == nil {
+		return
+	}
+	fmt.Fprintf(l.w, "[%-9s] %-8s %s (%s)\n", "FAULT", oneLine(account), oneLine(op), f)
 }
 
 // reset logs a reset, as "--- reset @ 15:04:05 label ---".

@@ -115,36 +115,42 @@ func (c *Client) Close() {
 
 // Call calls op for account, asking the provider to hold the account for
 // hold; zero leaves the hold to the provider (400ms for a Server with the
-// default Config). It returns the provider's outcome, OK or Collision.
-//
-// It fails with ErrInvalid for an empty account or op or a negative hold;
-// with an error wrapping ctx.Err() when ctx ends first (the provider sees
-// the call end then, and releases the account); ErrTimeout when the
-// provider has not answered within hold plus the client's Timeout;
-// ErrConnection when the provider cannot be reached; a *StatusError for a
-// non-2xx answer; ErrBadAnswer for an answer it cannot read.
+// default Config). It is CallWith with CallOptions{Hold: hold}.
 func (c *Client) Call(ctx context.Context, account, op string, hold time.Duration) (Outcome, error) {
+	return c.CallWith(ctx, account, op, CallOptions{Hold: hold})
+}
+
+// CallWith calls op for account in the provider mode o, and returns the
+// provider's outcome: OK, Collision, or RateViolation (only when o asks
+// for a MinGap).
+//
+// It fails with ErrInvalid for a nil ctx, an empty account or op, or a bad
+// field of o; with an error wrapping ctx.Err() when ctx ends first (the
+// provider sees the call end then, and releases the account); ErrTimeout
+// when the provider has not answered within the hold plus the client's
+// Timeout; ErrConnection when the provider cannot be reached or closes
+// the connection without an answer; a *StatusError for a non-2xx answer;
+// ErrBadAnswer for an answer it cannot read. The faults o may ask for
+// give the last three: FaultSlow ErrTimeout, FaultClose ErrConnection,
+// FaultStatus a *StatusError with Code 500.
+func (c *Client) CallWith(ctx context.Context, account, op string, o CallOptions) (Outcome, error) {
 	switch {
 	case c == nil || c.http == nil:
 		return "", errNotMade
 	case account == "" || op == "":
 		return "", invalid("call: empty account or op")
-	case hold < 0:
-		return "", invalid("call: hold %v is negative", hold)
+	}
+	if err := o.validate(); err != nil {
+		return "", err
 	}
 	u := c.endpoint("call", account, op)
-	wait := hold
-	if hold == 0 {
-		wait = DefaultHold
-	} else {
-		u.RawQuery = url.Values{"hold": {hold.String()}}.Encode()
-	}
+	u.RawQuery = o.query()
 	var ans callAnswer
-	if err := c.do(ctx, http.MethodPost, u, wait+c.timeout, &ans); err != nil {
+	if err := c.do(ctx, http.MethodPost, u, o.wait()+c.timeout, &ans); err != nil {
 		return "", err
 	}
 	switch ans.Outcome {
-	case OK, Collision:
+	case OK, Collision, RateViolation:
 		return ans.Outcome, nil
 	}
 	return "", fmt.Errorf("%w: POST %s: outcome %q", ErrBadAnswer, u.Redacted(), ans.Outcome)
@@ -215,6 +221,8 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, timeout time
 			return fmt.Errorf("provider: %s: %w", what, ctx.Err())
 		case rctx.Err() != nil:
 			return fmt.Errorf("%w: %s: after %v", ErrTimeout, what, timeout)
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return fmt.Errorf("%w: %s: closed without an answer: %w", ErrConnection, what, err)
 		}
 		return fmt.Errorf("%w: %s: %w", ErrConnection, what, err)
 	}

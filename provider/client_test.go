@@ -14,51 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestNewClientInvalid(t *testing.T) {
-	tests := []struct {
-		name string
-		url  string
-		cfg  ClientConfig
-	}{
-		{"empty", "", ClientConfig{}},
-		{"no scheme", "127.0.0.1:8765", ClientConfig{}},
-		{"other scheme", "ftp://127.0.0.1:8765", ClientConfig{}},
-		{"no host", "http://", ClientConfig{}},
-		{"query", "http://127.0.0.1:8765?x=1", ClientConfig{}},
-		{"unparsable", "http://[::1", ClientConfig{}},
-		{"negative timeout", "http://127.0.0.1:8765", ClientConfig{Timeout: -time.Second}},
-		{"negative conns", "http://127.0.0.1:8765", ClientConfig{MaxIdleConns: -1}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := NewClient(tc.url, tc.cfg)
-			require.ErrorIs(t, err, ErrInvalid)
-			require.Nil(t, c)
-		})
-	}
-}
-
-func TestCallInvalid(t *testing.T) {
-	c := newTestClient(t, "http://127.0.0.1:1", ClientConfig{})
-	tests := []struct {
-		name        string
-		ctx         context.Context
-		account, op string
-		hold        time.Duration
-	}{
-		{"empty account", t.Context(), "", "op", 0},
-		{"empty op", t.Context(), "acme", "", 0},
-		{"negative hold", t.Context(), "acme", "op", -time.Millisecond},
-		{"nil ctx", nil, "acme", "op", 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := c.Call(tc.ctx, tc.account, tc.op, tc.hold)
-			require.ErrorIs(t, err, ErrInvalid)
-		})
-	}
-}
-
 func TestClientURL(t *testing.T) {
 	c := newTestClient(t, "http://127.0.0.1:8765/base/", ClientConfig{})
 	require.Equal(t, "http://127.0.0.1:8765/base", c.URL())
@@ -226,21 +181,4 @@ func TestCallDefaultHold(t *testing.T) {
 	require.Equal(t, Collision, out)
 	cancel()
 	require.ErrorIs(t, <-errc, context.Canceled)
-}
-
-func TestZeroValues(t *testing.T) {
-	for _, c := range []*Client{nil, {}} {
-		_, err := c.Call(t.Context(), "acme", "op", 0)
-		require.ErrorIs(t, err, ErrInvalid)
-		_, err = c.Report(t.Context())
-		require.ErrorIs(t, err, ErrInvalid)
-		require.ErrorIs(t, c.Reset(t.Context(), ""), ErrInvalid)
-		require.Empty(t, c.URL())
-		c.Close()
-	}
-	for _, s := range []*Server{nil, {}} {
-		require.ErrorIs(t, s.Close(), ErrInvalid)
-		require.ErrorIs(t, s.Shutdown(t.Context()), ErrInvalid)
-		require.Empty(t, s.URL())
-	}
 }

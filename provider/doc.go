@@ -9,18 +9,36 @@
 //
 // The HTTP interface, which any other implementation may speak too:
 //
-//	POST /call/{account}/{op}?hold=DURATION
-//	    Holds the account for DURATION (a Go duration such as 400ms; the
+//	POST /call/{account}/{op}?hold=D&slots=N&min_gap=D&fault=F
+//	    Holds the account for hold (a Go duration such as 400ms; the
 //	    server's default hold when absent), then answers
-//	    {"outcome":"ok"} or {"outcome":"collision"}. A bad hold is a 400.
+//	    {"outcome":"ok"}, {"outcome":"collision"} or
+//	    {"outcome":"rate_violation"}. Every parameter is optional:
+//	      slots=N      the call allows N calls of its account in flight,
+//	                   itself included; it collides only if N were
+//	                   already in flight (default 1).
+//	      min_gap=D    the call is a rate violation if it starts less
+//	                   than D after the previous call for its account
+//	                   (since the last reset) started (default: no check).
+//	      fault=F      inject a fault instead of serving the call:
+//	                   500 (answer 500), slow (never answer; wait for the
+//	                   client to give up) or close (close the connection
+//	                   without an answer). A faulty call is counted in
+//	                   faults only: it holds no account and never collides.
+//	    A bad value of a parameter is a 400 that names it; unknown
+//	    parameters are ignored.
 //	GET /report
-//	    {"calls":N,"collisions":N,"accounts":{"acme":{"calls":N,"collisions":N}}}
+//	    {"calls":N,"collisions":N,"rate_violations":N,"faults":N,
+//	     "accounts":{"acme":{"calls":N,"collisions":N,"rate_violations":N}}}
 //	    counted since the last reset.
 //	POST /reset?label=TEXT
-//	    Zeroes the counts and logs "--- reset @ HH:MM:SS TEXT ---"; 204.
+//	    Zeroes the counts, forgets the start times that min_gap compares
+//	    with, and logs "--- reset @ HH:MM:SS TEXT ---"; 204.
 //
 // The server logs one line per call, in arrival order:
 //
 //	[ok       ] acme     fetch_profile
 //	[COLLISION] acme     list_invoices
+//	[TOO SOON ] acme     refresh_usage
+//	[FAULT    ] acme     update_metadata (slow)
 package provider

@@ -9,8 +9,9 @@ import (
 // actually returned wrap one of these with detail (the request, the cause).
 var (
 	// ErrInvalid is wrapped by every error about a bad argument: a bad base
-	// URL, an empty account or op, a negative hold or timeout, a nil
-	// context, a Server or Client not made by Start or NewClient.
+	// URL, an empty account or op, a negative hold, timeout, slot count or
+	// gap, an unknown fault, a nil context, a Server or Client not made by
+	// Start or NewClient.
 	ErrInvalid = errors.New("provider: invalid argument")
 	// ErrConnection is wrapped by Client errors when no answer could be had
 	// from the server: connection refused, reset or closed mid-answer. The
@@ -28,6 +29,10 @@ var (
 
 	// errNotMade is the error of the methods of a nil or zero Client.
 	errNotMade = fmt.Errorf("%w: Client not made by NewClient", ErrInvalid)
+	// errInjected is the message of a FaultStatus answer.
+	errInjected = errors.New("provider: injected fault 500")
+	// errShuttingDown is the message of a call cut short by Close.
+	errShuttingDown = errors.New("provider: shutting down")
 )
 
 // StatusError is the error of a request that the server answered with a

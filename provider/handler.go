@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -19,9 +18,9 @@ type handler struct {
 	quit     chan struct{}
 	stopOnce sync.Once
 
-	// Test seams, nil in production: called after a call is counted and
-	// after its account is released.
-	arrived, released func(account string)
+	// Test seams, nil in production: called after a call is counted,
+	// after its account is released, and after a faulty call is counted.
+	arrived, released, faulted func(account string)
 }
 
 func newHandler(defaultHold time.Duration, log callLog) *handler {
@@ -58,12 +57,16 @@ func (h *handler) call(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	if p.fault != NoFault {
+		h.serveFault(r.Context(), w, account, op, p.fault)
+		return
+	}
 	out, cut := h.serveCall(r.Context(), account, op, p)
 	switch {
 	case r.Context().Err() != nil:
 		// The client is gone: nobody reads an answer.
 	case cut:
-		writeError(w, http.StatusServiceUnavailable, errors.New("provider: shutting down"))
+		writeError(w, http.StatusServiceUnavailable, errShuttingDown)
 	default:
 		writeJSON(w, http.StatusOK, callAnswer{Outcome: out})
 	}

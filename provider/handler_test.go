@@ -161,11 +161,11 @@ func TestResetAndReport(t *testing.T) {
 		var log bytes.Buffer
 		h := newHandler(DefaultHold, callLog{w: &log, now: fixedClock})
 		report := func() string { return serve(t.Context(), h, http.MethodGet, "/report").Body.String() }
-		require.Equal(t, "{\"calls\":0,\"collisions\":0,\"accounts\":{}}\n", report())
+		require.Equal(t, "{\"calls\":0,\"collisions\":0,\"rate_violations\":0,\"faults\":0,\"accounts\":{}}\n", report())
 
 		serve(t.Context(), h, http.MethodPost, "/call/initech/op?hold=0s")
 		serve(t.Context(), h, http.MethodPost, "/call/acme/op?hold=0s")
-		require.Equal(t, "{\"calls\":2,\"collisions\":0,\"accounts\":{\"acme\":{\"calls\":1,\"collisions\":0},\"initech\":{\"calls\":1,\"collisions\":0}}}\n", report())
+		require.Equal(t, "{\"calls\":2,\"collisions\":0,\"rate_violations\":0,\"faults\":0,\"accounts\":{\"acme\":{\"calls\":1,\"collisions\":0,\"rate_violations\":0},\"initech\":{\"calls\":1,\"collisions\":0,\"rate_violations\":0}}}\n", report())
 
 		// A call held across a reset still occupies its account.
 		held := make(chan struct{})
@@ -176,10 +176,10 @@ func TestResetAndReport(t *testing.T) {
 		synctest.Wait()
 		rec := serve(t.Context(), h, http.MethodPost, "/reset?label="+"B.%20keyed%0Aevil")
 		require.Equal(t, http.StatusNoContent, rec.Code)
-		require.Equal(t, "{\"calls\":0,\"collisions\":0,\"accounts\":{}}\n", report())
+		require.Equal(t, "{\"calls\":0,\"collisions\":0,\"rate_violations\":0,\"faults\":0,\"accounts\":{}}\n", report())
 		rec = serve(t.Context(), h, http.MethodPost, "/call/acme/op?hold=0s")
 		require.JSONEq(t, `{"outcome":"collision"}`, rec.Body.String())
-		require.Equal(t, "{\"calls\":1,\"collisions\":1,\"accounts\":{\"acme\":{\"calls\":1,\"collisions\":1}}}\n", report())
+		require.Equal(t, "{\"calls\":1,\"collisions\":1,\"rate_violations\":0,\"faults\":0,\"accounts\":{\"acme\":{\"calls\":1,\"collisions\":1,\"rate_violations\":0}}}\n", report())
 
 		serve(t.Context(), h, http.MethodPost, "/reset")
 		<-held

@@ -164,11 +164,11 @@ func TestReportShapeOverHTTP(t *testing.T) {
 		require.NoError(t, err)
 		return strings.TrimSpace(string(b))
 	}
-	require.Equal(t, `{"calls":0,"collisions":0,"accounts":{}}`, get())
+	require.Equal(t, `{"calls":0,"collisions":0,"rate_violations":0,"faults":0,"accounts":{}}`, get())
 
 	_, err := c.Call(t.Context(), "globex", "op", time.Millisecond)
 	require.NoError(t, err)
-	require.Equal(t, `{"calls":1,"collisions":0,"accounts":{"globex":{"calls":1,"collisions":0}}}`, get())
+	require.Equal(t, `{"calls":1,"collisions":0,"rate_violations":0,"faults":0,"accounts":{"globex":{"calls":1,"collisions":0,"rate_violations":0}}}`, get())
 
 	require.NoError(t, c.Reset(t.Context(), "A. unsafe"))
 	rep, err := c.Report(t.Context())

@@ -19,11 +19,16 @@ type options struct {
 	scenarios   []string // letters, in the order to run them
 	hold        time.Duration
 	parallel    int
-	providerURL string // empty: start a provider in-process
+	slack       time.Duration // added to the time goals of E, F and G
+	providerURL string        // empty: start a provider in-process
 	quiet       bool
 	json        bool
 	timeline    string // a file to write the timeline page to; empty: none
 	monitor     string // an address to serve the live monitor on; empty: none
+
+	soak     time.Duration // above zero: run the soak this long instead of the scenarios
+	accounts int           // the soak's accounts
+	seed     uint64        // the soak's random seed; 0: from the clock
 
 	// unguarded names scenarios to run against the unsafe task instead of
 	// their own. It is a hook for tests, not a flag: it checks that the
@@ -31,29 +36,43 @@ type options struct {
 	unguarded map[string]bool
 }
 
+// defaultSoakAccounts is -accounts when not given.
+const defaultSoakAccounts = 1000
+
 // defaultOptions are the options of a command line without flags.
 func defaultOptions() options {
 	return options{
 		scenarios: letters(scenarioTable()),
 		hold:      provider.DefaultHold,
 		parallel:  scheduler.DefaultMaxParallel,
+		accounts:  defaultSoakAccounts,
 	}
 }
 
 const usageText = `Usage:
-  sim [flags]                               run the reference scenarios
+  sim [flags]                               run the scenarios A to H
+  sim -soak D [-accounts N] [flags]         run random load for D, then report
   sim provider [-addr HOST:PORT] [-hold D]  run the provider alone
 
 sim runs the scenarios against a provider over HTTP: an in-process one on a
-free loopback port, or the one -provider names. It exits 1 if B, C or D
-collided or if counts differ from the reference, 2 for bad flags.
+free loopback port, or the one -provider names. It exits 1 if a scenario
+misses what it must show (a collision where it is guarded, counts that
+differ from the reference, a time goal of E, F or G), 2 for bad flags.
+
+-hold is the reference's hold (400ms); E holds hold/4 per call, G hold/40,
+the others hold. G's rate (5/s per account) does not scale with -hold.
+
+-soak drives random load over HTTP for D and prints a progress line a
+second on stderr and one JSON line on stdout at the end; it exits 1 if an
+invocation was lost, a call collided or the heap grew. It takes -accounts,
+-seed, -parallel, -provider, -quiet and -json (a no-op), and no other flag.
 
 Flags:
 `
 
-// parseFlags parses the flags of a scenario run. On failure (or -h) it
-// has printed the usage to stderr and returns ok false with the exit
-// status.
+// parseFlags parses the command line of a scenario or soak run. On
+// failure (or -h) it has printed the usage to stderr and returns ok false
+// with the exit status.
 func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) {
 	o = defaultOptions()
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
@@ -64,34 +83,28 @@ func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) 
 	}
 	scen := strings.Join(o.scenarios, ",")
 	fs.StringVar(&scen, "scenarios", scen, "which scenarios to run, in order, comma-separated")
-	fs.DurationVar(&o.hold, "hold", o.hold, "how long the provider holds an account per call")
+	fs.DurationVar(&o.hold, "hold", o.hold, "the reference's hold: how long the provider holds an account per call")
 	fs.IntVar(&o.parallel, "parallel", o.parallel, "the scheduler's MaxParallel: invocations running at once")
+	fs.DurationVar(&o.slack, "slack", 0, "extra time allowed on the time goals of E, F and G, and taken off G's\nminimum gap (down to half the rate's gap), for loaded machines")
 	fs.StringVar(&o.providerURL, "provider", "", "base URL of a provider already running, such as http://127.0.0.1:8765\n(default: start one in-process)")
-	fs.BoolVar(&o.quiet, "quiet", false, "print summaries only: no account lines, no call log")
+	fs.BoolVar(&o.quiet, "quiet", false, "print summaries only: no account lines, no call log (with -soak: no\nprogress lines)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per scenario per line on stdout;\nhuman output goes to stderr")
 	fs.StringVar(&o.timeline, "timeline", "", "write an HTML timeline of every scenario run to this `file`")
 	fs.StringVar(&o.monitor, "monitor", "", "serve the live monitor on this `address`, such as 127.0.0.1:8000, while\nthe scenarios run and after them, until interrupted")
+	fs.DurationVar(&o.soak, "soak", 0, "run random load for this `duration` instead of the scenarios")
+	fs.IntVar(&o.accounts, "accounts", o.accounts, "the soak's accounts")
+	fs.Uint64Var(&o.seed, "seed", 0, "the soak's random seed (default: from the clock; the JSON line says\nwhich)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, exitOK, false
 		}
 		return o, exitUsage, false // the flag package printed the error and the usage
 	}
-	var err error
-	o.scenarios, err = parseScenarios(scen)
-	switch {
-	case err != nil:
-	case fs.NArg() > 0:
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	err := checkOptions(&o, scen, set)
+	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case o.hold <= 0:
-		err = fmt.Errorf("-hold %v: must be positive", o.hold)
-	case o.parallel < 1:
-		err = fmt.Errorf("-parallel %d: must be at least 1", o.parallel)
-	case o.providerURL != "":
-		err = checkProviderURL(o.providerURL)
-	}
-	if err == nil && o.monitor != "" {
-		err = checkMonitorAddr(o.monitor)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
@@ -99,6 +112,51 @@ func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) 
 		return o, exitUsage, false
 	}
 	return o, exitOK, true
+}
+
+// checkOptions checks the parsed flags (set names those given) and fills
+// in o.scenarios from scen; a soak runs none.
+func checkOptions(o *options, scen string, set map[string]bool) error {
+	soak := set["soak"]
+	switch {
+	case soak && o.soak <= 0:
+		return fmt.Errorf("-soak %v: must be positive", o.soak)
+	case o.parallel < 1:
+		return fmt.Errorf("-parallel %d: must be at least 1", o.parallel)
+	case o.accounts < 1:
+		return fmt.Errorf("-accounts %d: must be at least 1", o.accounts)
+	case o.hold <= 0:
+		return fmt.Errorf("-hold %v: must be positive", o.hold)
+	case o.slack < 0:
+		return fmt.Errorf("-slack %v: must not be negative", o.slack)
+	}
+	if o.providerURL != "" {
+		if err := checkProviderURL(o.providerURL); err != nil {
+			return err
+		}
+	}
+	if o.monitor != "" {
+		if err := checkMonitorAddr(o.monitor); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"scenarios", "hold", "slack", "timeline", "monitor"} {
+		if soak && set[f] {
+			return fmt.Errorf("-%s does not apply to -soak: the soak picks its own calls and holds", f)
+		}
+	}
+	for _, f := range []string{"accounts", "seed"} {
+		if !soak && set[f] {
+			return fmt.Errorf("-%s needs -soak", f)
+		}
+	}
+	if soak {
+		o.scenarios = nil
+		return nil
+	}
+	var err error
+	o.scenarios, err = parseScenarios(scen)
+	return err
 }
 
 // parseScenarios reads a list such as "A,B" (any case, spaces allowed).

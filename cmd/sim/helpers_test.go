@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -15,6 +16,18 @@ import (
 // testHold is the provider's hold in the tests that run whole scenarios:
 // short, and still long enough for the keyed guards to matter.
 const testHold = "20ms"
+
+// beyondHold and testSlack are -hold and -slack in the tests that run E to
+// H: E then holds 10ms per call, G 1ms, F and H 40ms; the slack absorbs a
+// loaded CI machine's delays (it is added to the time goals of E, F and G
+// and taken off G's minimum gap, to 140ms), while the semantic counts stay
+// exact.
+const (
+	beyondHold  = "40ms"
+	testSlack   = "50ms"
+	beyondHoldD = 40 * time.Millisecond
+	testSlackD  = 50 * time.Millisecond
+)
 
 // simRun is the outcome of one in-process run of the command.
 type simRun struct {

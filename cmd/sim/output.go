@@ -8,8 +8,6 @@ import (
 	"math"
 	"slices"
 	"time"
-
-	"github.com/perkey/perkey/provider"
 )
 
 // writeHuman prints a scenario in the reference's format: the header, the
@@ -24,10 +22,21 @@ func writeHuman(w io.Writer, res result, quiet bool) {
 	for _, a := range accountNames(res) {
 		c := res.accounts[a]
 		mark := "OK"
-		if c.Collisions > 0 {
+		if c.Collisions > 0 || c.RateViolations > 0 {
 			mark = " X"
 		}
-		fmt.Fprintf(w, "  %s %-8s calls=%-2d collisions=%d\n", mark, a, c.Calls, c.Collisions)
+		line := fmt.Sprintf("  %s %-8s calls=%-2d collisions=%d", mark, a, c.Calls, c.Collisions)
+		if res.sc.rated {
+			line += fmt.Sprintf(" rate_violations=%d", c.RateViolations)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if b := res.baseline; b != nil && len(b.log) > 0 {
+		fmt.Fprintln(w, "    --- without Group ---")
+		for _, l := range b.log {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+		fmt.Fprintln(w, "    --- with Group ---")
 	}
 	for _, l := range res.log {
 		fmt.Fprintf(w, "    %s\n", l)
@@ -39,7 +48,8 @@ func writeHuman(w io.Writer, res result, quiet bool) {
 }
 
 // summary is the scenario's summary line, such as
-// "12 enqueued -> 3 calls (9 dropped), 0 collisions, 0.40s (bound 0.40s)".
+// "12 enqueued -> 3 calls (9 dropped), 0 collisions, 0.40s (bound 0.40s)",
+// with the figures of E, G and H after it.
 func summary(res result) string {
 	calls := fmt.Sprintf("%d calls", res.calls)
 	if res.dropped > 0 || res.sc.want.dropped > 0 {
@@ -48,16 +58,27 @@ func summary(res result) string {
 	if res.deduped > 0 || res.sc.want.deduped > 0 {
 		calls += fmt.Sprintf(" (%d deduped)", res.deduped)
 	}
-	return fmt.Sprintf("%d enqueued -> %s, %d collisions, %.2fs (bound %.2fs)",
+	s := fmt.Sprintf("%d enqueued -> %s, %d collisions, %.2fs (bound %.2fs)",
 		res.enqueued, calls, res.collisions, res.elapsed.Seconds(), res.bound.Seconds())
+	if res.sc.rated {
+		s += fmt.Sprintf(", %d rate violations (min gap %v)", res.rateViolations, minGap(res.slack))
+	}
+	if res.sc.whale != "" {
+		s += fmt.Sprintf(", minnow p99 %.3fs (goal %.3fs), %s %.2fs",
+			res.minnowP99.Seconds(), (minnowHolds * res.hold).Seconds(), res.sc.whale, res.whale.Seconds())
+	}
+	if b := res.baseline; b != nil {
+		s += fmt.Sprintf("; without Group: %d calls, %d collisions, %.2fs", b.calls, b.collisions, b.elapsed.Seconds())
+	}
+	return s
 }
 
 // accountNames returns, sorted, the accounts the scenario submitted for and
 // those the provider reported.
 func accountNames(res result) []string {
 	names := map[string]bool{}
-	for _, c := range res.sc.plan {
-		names[c.Account] = true
+	for _, st := range res.sc.plan {
+		names[st.call.Account] = true
 	}
 	for a := range res.accounts {
 		names[a] = true
@@ -65,28 +86,39 @@ func accountNames(res result) []string {
 	return slices.Sorted(maps.Keys(names))
 }
 
-// jsonResult is the -json form of a result: one object per line.
+// jsonResult is the -json form of a result: one object per line. The
+// fields after Accounts are only in the rows of the scenarios they belong
+// to.
 type jsonResult struct {
-	Scenario     string                     `json:"scenario"`
-	Label        string                     `json:"label"`
-	Enqueued     int                        `json:"enqueued"`
-	Calls        int                        `json:"calls"`
-	Collisions   int                        `json:"collisions"`
-	Dropped      int                        `json:"dropped"`
-	Deduped      int                        `json:"deduped"`
-	Seconds      float64                    `json:"seconds"`
-	BoundSeconds float64                    `json:"bound_seconds"`
-	HoldSeconds  float64                    `json:"hold_seconds"`
-	Accounts     map[string]provider.Counts `json:"accounts"`
+	Scenario     string                `json:"scenario"`
+	Label        string                `json:"label"`
+	Enqueued     int                   `json:"enqueued"`
+	Calls        int                   `json:"calls"`
+	Collisions   int                   `json:"collisions"`
+	Dropped      int                   `json:"dropped"`
+	Deduped      int                   `json:"deduped"`
+	Seconds      float64               `json:"seconds"`
+	BoundSeconds float64               `json:"bound_seconds"`
+	HoldSeconds  float64               `json:"hold_seconds"`
+	Accounts     map[string]jsonCounts `json:"accounts"`
+
+	RateViolations         *int     `json:"rate_violations,omitempty"`          // G
+	MinnowP99Seconds       *float64 `json:"minnow_p99_seconds,omitempty"`       // E
+	WhaleSeconds           *float64 `json:"whale_seconds,omitempty"`            // E
+	CollisionsWithoutGroup *int     `json:"collisions_without_group,omitempty"` // H
 }
 
-// writeJSON prints res as one line of JSON.
-func writeJSON(w io.Writer, res result) error {
-	accounts := make(map[string]provider.Counts)
-	for _, a := range accountNames(res) {
-		accounts[a] = res.accounts[a]
-	}
-	b, err := json.Marshal(jsonResult{
+// jsonCounts are the provider's counts of one account; RateViolations only
+// in G's row.
+type jsonCounts struct {
+	Calls          int  `json:"calls"`
+	Collisions     int  `json:"collisions"`
+	RateViolations *int `json:"rate_violations,omitempty"`
+}
+
+// toJSON returns the -json form of res.
+func toJSON(res result) jsonResult {
+	j := jsonResult{
 		Scenario:     res.sc.letter,
 		Label:        res.sc.label,
 		Enqueued:     res.enqueued,
@@ -97,8 +129,32 @@ func writeJSON(w io.Writer, res result) error {
 		Seconds:      seconds(res.elapsed),
 		BoundSeconds: seconds(res.bound),
 		HoldSeconds:  seconds(res.hold),
-		Accounts:     accounts,
-	})
+		Accounts:     make(map[string]jsonCounts),
+	}
+	for _, a := range accountNames(res) {
+		c := res.accounts[a]
+		jc := jsonCounts{Calls: c.Calls, Collisions: c.Collisions}
+		if res.sc.rated {
+			jc.RateViolations = &c.RateViolations
+		}
+		j.Accounts[a] = jc
+	}
+	if res.sc.rated {
+		j.RateViolations = &res.rateViolations
+	}
+	if res.sc.whale != "" {
+		p99, whale := seconds(res.minnowP99), seconds(res.whale)
+		j.MinnowP99Seconds, j.WhaleSeconds = &p99, &whale
+	}
+	if res.baseline != nil {
+		j.CollisionsWithoutGroup = &res.baseline.collisions
+	}
+	return j
+}
+
+// writeJSON prints res as one line of JSON.
+func writeJSON(w io.Writer, res result) error {
+	b, err := json.Marshal(toJSON(res))
 	if err != nil {
 		return err
 	}

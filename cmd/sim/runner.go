@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/perkey/perkey/provider"
@@ -18,82 +19,159 @@ type runner struct {
 	tap       *logTap // the in-process provider's log; nil for an external one
 	hold      time.Duration
 	parallel  int
+	slack     time.Duration
 	unguarded map[string]bool
 }
 
-// result is what one scenario did. Calls and collisions are the
-// provider's counts; the rest is the sim's.
+// result is what one scenario did: its plan's phase, and its baseline's
+// if it has one. Calls, collisions and rate violations are the provider's
+// counts; the rest is the sim's.
 type result struct {
-	sc         scenario
-	enqueued   int                        // Submit calls
-	calls      int                        // calls the provider counted
-	collisions int                        // collisions the provider counted
-	dropped    int                        // invocations that ended Dropped
-	deduped    int                        // submissions collapsed into another
-	elapsed    time.Duration              // first Submit until all final
-	bound      time.Duration              // the physical lower bound
-	hold       time.Duration              // the provider's hold per call
-	accounts   map[string]provider.Counts // per account, from the provider
-	log        []string                   // the provider's call log; nil for an external one
+	sc scenario
+	phase
+	baseline *phase        // H: the run without a Group; nil for others
+	bound    time.Duration // the physical lower bound
+	hold     time.Duration // the provider's hold per call
+	parallel int           // the scheduler's MaxParallel
+	slack    time.Duration // -slack: added to the time goals
+
+	// E: the 99th percentile of the minnows' times from submit to final,
+	// and the time from the first submit until the whale's last call
+	// ended.
+	minnowP99, whale time.Duration
 }
 
-// run resets the provider with the scenario's title, submits its plan,
-// waits until every invocation is final and reads the provider's report.
-// It fails when the provider cannot be reached, when a call fails (the
-// first error; it still waits for the rest) or when ctx ends.
+// phase is one run of a plan, after a reset of the provider.
+type phase struct {
+	enqueued       int                        // Submit calls
+	calls          int                        // calls the provider counted
+	collisions     int                        // collisions the provider counted
+	rateViolations int                        // rate violations the provider counted
+	dropped        int                        // invocations that ended Dropped
+	deduped        int                        // submissions collapsed into another
+	elapsed        time.Duration              // first Submit until all final
+	accounts       map[string]provider.Counts // per account, from the provider
+	log            []string                   // the provider's call log; nil for an external one
+	timings        []timing                   // per submission, in plan order
+}
+
+// timing is when one submission was made, and when its invocation (the
+// one it was collapsed into, if deduplicated) reached its final state.
+type timing struct {
+	account          string
+	submitted, final time.Time
+}
+
+// run runs the scenario: its baseline, if any, then its plan, each after
+// a reset of the provider with the scenario's title. It fails when the
+// provider cannot be reached, when a call fails (the first error; it still
+// waits for the rest) or when ctx ends.
 func (r *runner) run(ctx context.Context, sc scenario) (result, error) {
-	res := result{sc: sc, hold: r.hold, bound: sc.bound(r.hold, r.parallel)}
-	if err := r.client.Reset(ctx, sc.title()); err != nil {
+	res := result{sc: sc, hold: sc.holdFor(r.hold), bound: sc.bound(r.hold, r.parallel), parallel: r.parallel, slack: r.slack}
+	if len(sc.baseline) > 0 {
+		b, err := r.phase(ctx, sc, sc.title()+" — without Group", sc.baseline)
+		if err != nil {
+			return res, err
+		}
+		res.baseline = &b
+	}
+	p, err := r.phase(ctx, sc, sc.title(), sc.plan)
+	res.phase = p
+	if err != nil {
 		return res, err
 	}
-	r.takeLog() // the reset line: the header says it already
-	task := r.tasks[sc.task]
-	if r.unguarded[sc.letter] {
-		task = r.tasks[unsafeTask]
+	if sc.whale != "" {
+		res.minnowP99, res.whale = noisyTimes(p.timings, sc.whale)
 	}
+	return res, nil
+}
 
-	invs := make([]*scheduler.Invocation[provider.Outcome], 0, len(sc.plan))
-	seen := make(map[*scheduler.Invocation[provider.Outcome]]bool, len(sc.plan))
+// phase resets the provider with label, submits plan, waits until every
+// invocation is final and reads the provider's report.
+func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []step) (phase, error) {
+	var p phase
+	if err := r.client.Reset(ctx, label); err != nil {
+		return p, err
+	}
+	r.takeLog() // the reset line: the header says it already
+	mode := sc.mode(r.hold, r.slack)
+
+	type watched struct {
+		inv   *scheduler.Invocation[provider.Outcome]
+		final time.Time // set by its watcher
+	}
+	var invs []*watched
+	index := make(map[*scheduler.Invocation[provider.Outcome]]int, len(plan))
+	subs := make([]int, 0, len(plan)) // the index in invs of each submission
+	var wg sync.WaitGroup
+	wctx, stopWatching := context.WithCancel(ctx)
+	defer func() { // on every return: no watcher outlives the phase
+		stopWatching()
+		wg.Wait()
+	}()
 	var firstErr error
 	start := time.Now()
-	for _, c := range sc.plan {
+	for _, st := range plan {
+		task := r.tasks[st.task]
+		if r.unguarded[sc.letter] {
+			task = r.tasks[unsafeTask]
+		}
+		c := st.call
+		c.Mode = mode
+		at := time.Now()
 		inv, err := task.Submit(ctx, c)
 		if err != nil {
 			firstErr = fmt.Errorf("submit %s/%s: %w", c.Account, c.Op, err)
 			break
 		}
-		res.enqueued++
-		if seen[inv] {
-			res.deduped++
-			continue
+		p.enqueued++
+		p.timings = append(p.timings, timing{account: c.Account, submitted: at})
+		i, seen := index[inv]
+		if seen {
+			p.deduped++
+		} else {
+			i = len(invs)
+			index[inv] = i
+			w := &watched{inv: inv}
+			invs = append(invs, w)
+			wg.Go(func() { // records when it ends; joined below
+				select {
+				case <-inv.Done():
+					w.final = time.Now()
+				case <-wctx.Done():
+				}
+			})
 		}
-		seen[inv] = true
-		invs = append(invs, inv)
+		subs = append(subs, i)
 	}
-	for _, inv := range invs {
-		_, err := inv.Wait(ctx)
+	for _, w := range invs {
+		_, err := w.inv.Wait(ctx)
 		switch {
 		case err == nil:
 		case errors.Is(err, scheduler.ErrDropped):
-			res.dropped++
+			p.dropped++
 		case ctx.Err() != nil:
-			return res, ctx.Err()
+			return p, ctx.Err()
 		case firstErr == nil:
-			firstErr = fmt.Errorf("%s: %w", inv.Key(), err)
+			firstErr = fmt.Errorf("%s: %w", w.inv.Key(), err)
 		}
 	}
-	res.elapsed = time.Since(start)
+	wg.Wait()
+	for k, i := range subs {
+		p.timings[k].final = invs[i].final
+		p.elapsed = max(p.elapsed, invs[i].final.Sub(start))
+	}
 	if firstErr != nil {
-		return res, firstErr
+		return p, firstErr
 	}
 
 	rep, err := r.client.Report(ctx)
 	if err != nil {
-		return res, err
+		return p, err
 	}
-	res.calls, res.collisions, res.accounts = rep.Calls, rep.Collisions, rep.Accounts
-	res.log = r.takeLog()
-	return res, nil
+	p.calls, p.collisions, p.rateViolations, p.accounts = rep.Calls, rep.Collisions, rep.RateViolations, rep.Accounts
+	p.log = r.takeLog()
+	return p, nil
 }
 
 func (r *runner) takeLog() []string {

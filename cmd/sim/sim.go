@@ -33,7 +33,7 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	}
 	defer env.close(ctx, stderr)
 	if !o.quiet {
-		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v\n\n", env.r.client.URL(), env.where, o.parallel, o.hold)
+		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v%s\n\n", env.r.client.URL(), env.where, o.parallel, o.hold, slackNote(o.slack))
 	}
 	if env.mon != nil {
 		fmt.Fprintf(stderr, "monitor: %s\n", env.mon.url)
@@ -102,34 +102,21 @@ type env struct {
 }
 
 func setUp(ctx context.Context, o options) (_ *env, err error) {
-	e := &env{r: &runner{hold: o.hold, parallel: o.parallel, unguarded: o.unguarded}}
+	e := &env{r: &runner{hold: o.hold, parallel: o.parallel, slack: o.slack, unguarded: o.unguarded}}
 	defer func() {
 		if err != nil {
 			e.close(ctx, io.Discard)
 		}
 	}()
-	url := o.providerURL
-	if url == "" {
+	var log io.Writer
+	if o.providerURL == "" {
 		e.r.tap = &logTap{}
-		if e.srv, err = provider.Start(provider.Config{Log: e.r.tap}); err != nil {
-			return nil, err
-		}
-		url, e.where = e.srv.URL(), "in-process"
-	} else {
-		e.where = "external: its call log is in its own output"
+		log = e.r.tap
 	}
 	// One idle connection per slot, and one for reset and report: every
 	// call after the first wave reuses a connection.
-	if e.r.client, err = provider.NewClient(url, provider.ClientConfig{MaxIdleConns: o.parallel + 1}); err != nil {
+	if e.srv, e.r.client, e.where, err = connect(ctx, o.providerURL, log, provider.ClientConfig{MaxIdleConns: o.parallel + 1}); err != nil {
 		return nil, err
-	}
-	if o.providerURL != "" {
-		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-		defer cancel()
-		if _, err := e.r.client.Report(pctx); err != nil {
-			return nil, fmt.Errorf("provider %s unreachable: %w\n"+
-				"start one with `go run ./cmd/sim provider -addr HOST:PORT`, or drop -provider to run one in-process", url, err)
-		}
 	}
 	cfg := scheduler.Config{MaxParallel: o.parallel}
 	if o.timeline != "" {
@@ -141,7 +128,7 @@ func setUp(ctx context.Context, o options) (_ *env, err error) {
 	if e.sched, err = scheduler.New(cfg); err != nil {
 		return nil, err
 	}
-	if e.r.tasks, err = newTasks(e.sched, e.r.client, o.hold); err != nil {
+	if e.r.tasks, err = newTasks(e.sched, e.r.client); err != nil {
 		return nil, err
 	}
 	if o.monitor != "" {

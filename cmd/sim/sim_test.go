@@ -16,7 +16,7 @@ import (
 // TestScenariosEndToEnd runs A to D over real HTTP against the in-process
 // provider and checks the provider's counts against the reference.
 func TestScenariosEndToEnd(t *testing.T) {
-	r := runSim(t.Context(), "-hold", testHold, "-json")
+	r := runSim(t.Context(), "-hold", testHold, "-json", "-scenarios", "A,B,C,D")
 	require.Equal(t, exitOK, r.code, "stderr:\n%s", r.stderr)
 	got := decodeLines(t, r.stdout)
 	require.Len(t, got, 4)
@@ -100,29 +100,45 @@ func TestJSONSchema(t *testing.T) {
 	require.Contains(t, r.stderr, "=== C. drop", "human output goes to stderr with -json")
 }
 
-// TestHumanOutput: headers, summaries, account lines and each scenario's
-// own call log, on stdout.
+// TestHumanOutput: the default run, A to H: headers, summaries, account
+// lines and each scenario's own call log, on stdout.
 func TestHumanOutput(t *testing.T) {
-	r := runSim(t.Context(), "-hold", testHold)
+	r := runSim(t.Context(), "-hold", beyondHold, "-slack", testSlack)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Empty(t, r.stderr)
 	out := r.stdout
+	require.Regexp(t, `^provider http://127\.0\.0\.1:\d+ \(in-process\), MaxParallel 8, hold 40ms \(with -slack 50ms\)\n\n`, out)
 	for _, re := range []string{
-		`(?m)^=== A\. unsafe — no concurrency control ===\n  12 enqueued -> 12 calls, \d+ collisions, \d+\.\d\ds \(bound 0\.04s\)\n`,
-		`(?m)^=== B\. keyed — Running=ByKey\(account\), OnBusy=Wait ===\n  12 enqueued -> 12 calls, 0 collisions, \d+\.\d\ds \(bound 0\.08s\)\n` +
+		`(?m)^=== A\. unsafe — no concurrency control ===\n  12 enqueued -> 12 calls, \d+ collisions, \d+\.\d\ds \(bound 0\.08s\)\n`,
+		`(?m)^=== B\. keyed — Running=ByKey\(account\), OnBusy=Wait ===\n  12 enqueued -> 12 calls, 0 collisions, \d+\.\d\ds \(bound 0\.16s\)\n` +
 			`  OK acme     calls=4  collisions=0\n  OK globex   calls=4  collisions=0\n  OK initech  calls=4  collisions=0\n`,
-		`(?m)^=== C\. drop — Running=ByKey\(account\), OnBusy=Drop ===\n  12 enqueued -> 3 calls \(9 dropped\), 0 collisions, \d+\.\d\ds \(bound 0\.02s\)\n`,
-		`(?m)^=== D\. dedupe — .* ===\n  24 enqueued -> 3 calls \(21 deduped\), 0 collisions, \d+\.\d\ds \(bound 0\.02s\)\n`,
+		`(?m)^=== C\. drop — Running=ByKey\(account\), OnBusy=Drop ===\n  12 enqueued -> 3 calls \(9 dropped\), 0 collisions, \d+\.\d\ds \(bound 0\.04s\)\n`,
+		`(?m)^=== D\. dedupe — .* ===\n  24 enqueued -> 3 calls \(21 deduped\), 0 collisions, \d+\.\d\ds \(bound 0\.04s\)\n`,
+		`(?m)^=== E\. noisy neighbour — .* ===\n  50 enqueued -> 50 calls, 0 collisions, \d+\.\d\ds \(bound 0\.40s\), minnow p99 \d\.\d{3}s \(goal 0\.020s\), whale \d+\.\d\ds\n` +
+			`  OK minnow01 calls=1  collisions=0\n(  OK minnow\d\d calls=1  collisions=0\n){9}  OK whale    calls=40 collisions=0\n`,
+		`(?m)^=== F\. N slots — .* ===\n  24 enqueued -> 24 calls, 0 collisions, \d+\.\d\ds \(bound 0\.16s\)\n`,
+		`(?m)^=== G\. rate per key — .* ===\n  30 enqueued -> 30 calls, 0 collisions, \d+\.\d\ds \(bound 1\.80s\), 0 rate violations \(min gap 140ms\)\n` +
+			`  OK acme     calls=10 collisions=0 rate_violations=0\n`,
+		`(?m)^=== H\. shared key — .* ===\n  15 enqueued -> 15 calls, 0 collisions, \d+\.\d\ds \(bound 0\.20s\); without Group: 15 calls, [1-9]\d* collisions, \d+\.\d\ds\n` +
+			`  OK acme     calls=5  collisions=0\n`,
 	} {
 		require.Regexp(t, re, out)
 	}
-	// Each scenario prints its own calls: 12 + 12 + 3 + 3 log lines.
-	calls := regexp.MustCompile(`(?m)^    \[(ok       |COLLISION)\] \S+ +\S+$`).FindAllString(out, -1)
-	require.Len(t, calls, 30)
+	// Each scenario prints its own calls: 12 + 12 + 3 + 3 + 50 + 24 + 30
+	// + 15 + 15 log lines.
+	calls := regexp.MustCompile(`(?m)^    \[(ok       |COLLISION|TOO SOON )\] \S+ +\S+$`).FindAllString(out, -1)
+	require.Len(t, calls, 164)
 	b := out[strings.Index(out, "=== B."):strings.Index(out, "=== C.")]
 	require.NotContains(t, b, "COLLISION")
 	require.Equal(t, 12, strings.Count(b, "    [ok       ] "))
+	h := out[strings.Index(out, "=== H."):]
+	without, with := h[:strings.Index(h, "--- with Group ---")], h[strings.Index(h, "--- with Group ---"):]
+	require.Contains(t, without, "--- without Group ---")
+	require.Contains(t, without, "[COLLISION]", "the reference's behaviour: ops and refresh collide")
+	require.NotContains(t, with, "COLLISION")
+	require.Equal(t, 15, strings.Count(with, "    [ok       ] "))
 	require.NotContains(t, out, "--- reset", "the reset line is the header's job")
+	require.NotContains(t, out, "FAIL")
 }
 
 func TestQuiet(t *testing.T) {
@@ -143,6 +159,10 @@ func TestUnguardedScenarioFails(t *testing.T) {
 		{"B", []string{"collisions, want 0"}},
 		{"C", []string{"12 calls, want 3", "0 dropped, want 9"}},
 		{"D", []string{"24 calls, want 3", "0 deduped, want 21"}},
+		{"E", []string{"collisions, want 0"}},
+		{"F", []string{"collisions, want 0"}},
+		{"G", []string{"rate violations, want 0"}},
+		{"H", []string{"collisions, want 0"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {

@@ -20,12 +20,12 @@ import (
 	"github.com/perkey/perkey/monitor"
 )
 
-// TestTimelineFlag: -timeline writes A to D on one page: a section per
+// TestTimelineFlag: -timeline writes the scenarios run (A to D here) on one page: a section per
 // scenario with its summary line, a lane per account, and the bars and
 // marks each scenario must show.
 func TestTimelineFlag(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "timeline.html")
-	r := runSim(t.Context(), "-hold", testHold, "-timeline", path)
+	r := runSim(t.Context(), "-hold", testHold, "-timeline", path, "-scenarios", "A,B,C,D")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Contains(t, r.stdout, "timeline: wrote "+path+"\n")
 
@@ -87,7 +87,7 @@ func TestMonitorFlag(t *testing.T) {
 	stderr := &syncBuffer{ready: make(chan struct{}), readyOn: "until interrupted"}
 	done := make(chan int, 1)
 	go func() {
-		done <- runContext(ctx, []string{"-hold", testHold, "-quiet", "-monitor", "127.0.0.1:0"}, &stdout, stderr)
+		done <- runContext(ctx, []string{"-hold", testHold, "-quiet", "-monitor", "127.0.0.1:0", "-scenarios", "A,B,C,D"}, &stdout, stderr)
 	}()
 	<-stderr.ready
 	m := regexp.MustCompile(`(?m)^monitor: (http://127\.0\.0\.1:\d+/)$`).FindStringSubmatch(stderr.String())
