@@ -2,9 +2,10 @@
 // flight, and its rate.
 //
 // An Actor owns no goroutine and no lock. Exactly one owner (perkey's
-// dispatcher) drives it: Enqueue puts work in the mailbox, Next takes the
-// head out when the key may start another invocation, Started reports that
-// a taken invocation began to run, and Done or Withdraw that it ended.
+// dispatcher) drives it: Offer hands new work out at once when the key is
+// idle and may start it, or puts it in the mailbox; Next takes the head out
+// when the key may start another invocation; Started reports that a taken
+// invocation began to run, and Done or Withdraw that it ended.
 // Because nothing else takes work out of the mailbox, the number of
 // invocations in flight for the key never exceeds the actor's limit:
 // serial execution per key follows from the structure, not from a lock
@@ -179,10 +180,12 @@ func (a *Actor[T]) Done() bool {
 // started (cancelled or expired while waiting for a slot). It returns
 // false, and changes nothing, if nothing taken waits to start.
 func (a *Actor[T]) Withdraw() bool {
-	switch {
-	case a.track && a.waiting > 0:
+	if a.track {
+		if a.waiting == 0 {
+			return false
+		}
 		a.waiting--
-	case a.track || a.inflight == 0:
+	} else if a.inflight == 0 {
 		return false
 	}
 	a.inflight--

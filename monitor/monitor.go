@@ -45,8 +45,9 @@ type Config struct {
 }
 
 // Monitor is an http.Handler that shows one scheduler live. Create one
-// with New, or use Handler. Its methods are safe for concurrent use. It
-// starts no goroutine: streams run on their requests' goroutines.
+// with New, or use Handler; a zero Monitor is not usable (its Close does
+// nothing). Its methods are safe for concurrent use. It starts no
+// goroutine: streams run on their requests' goroutines.
 type Monitor struct {
 	s   *scheduler.Scheduler
 	cfg Config
@@ -138,6 +139,9 @@ func (m *Monitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // requests get 503 and events.json no longer subscribes; the page and
 // state.json still work. Close may be called more than once.
 func (m *Monitor) Close() {
+	if m == nil || m.quit == nil {
+		return // nil, or not made by New: nothing to close
+	}
 	m.mu.Lock()
 	if !m.closed {
 		m.closed = true

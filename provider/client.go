@@ -115,7 +115,9 @@ func (c *Client) Close() {
 
 // Call calls op for account, asking the provider to hold the account for
 // hold; zero leaves the hold to the provider (400ms for a Server with the
-// default Config). It is CallWith with CallOptions{Hold: hold}.
+// default Config). The client gives a call hold plus its Timeout to answer,
+// counting 400ms for a zero hold: against a provider whose default hold is
+// longer, pass the hold. It is CallWith with CallOptions{Hold: hold}.
 func (c *Client) Call(ctx context.Context, account, op string, hold time.Duration) (Outcome, error) {
 	return c.CallWith(ctx, account, op, CallOptions{Hold: hold})
 }

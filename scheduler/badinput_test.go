@@ -160,8 +160,8 @@ func TestBadInput(t *testing.T) {
 			_, err = panicky.Submit(context.Background(), call{"a", 1})
 			return err
 		}, []error{ErrPanic}},
-		// BUG: Label is called unprotected while someone listens: its panic
-		// reaches the caller of Submit, where Key's is an error.
+		// Label runs only while someone listens; its panic is an error, as
+		// Key's is.
 		{"Submit Label panics", func(s *Scheduler, task *Task[call, string]) error {
 			labelled, err := NewTask(s, "labelled", fn, Options[call]{Running: ByKey, Key: keyOf, Label: func(call) string { panic("label") }})
 			require.NoError(t, err)
@@ -193,13 +193,12 @@ func TestBadInput(t *testing.T) {
 			_, err = NewTask(s, "t", fn, Options[call]{})
 			return err
 		}, []error{ErrDuplicateName}},
-		// BUG: a nil *Scheduler panics in every method.
+		// A nil *Scheduler refuses, and does not panic.
 		{"Close nil scheduler", func(*Scheduler, *Task[call, string]) error {
 			var none *Scheduler
 			return none.Close(context.Background())
 		}, []error{ErrInvalid}},
-		// BUG: a Scheduler not made by New: NewTask panics (nil map), Close
-		// hangs for ever (nothing will close its stopped channel).
+		// A Scheduler not made by New refuses: nothing would ever close it.
 		{"NewTask zero Scheduler", func(*Scheduler, *Task[call, string]) error {
 			_, err := NewTask(&Scheduler{}, "t", fn, Options[call]{})
 			return err
@@ -210,7 +209,7 @@ func TestBadInput(t *testing.T) {
 		{"Close zero Scheduler, ended ctx", func(*Scheduler, *Task[call, string]) error {
 			return withoutHanging(t, func() error { return new(Scheduler).Close(cancelled) })
 		}, []error{ErrInvalid}},
-		// BUG: a Task not made by NewTask panics in Submit.
+		// A Task not made by NewTask refuses.
 		{"Submit zero Task", func(*Scheduler, *Task[call, string]) error {
 			_, err := new(Task[call, string]).Submit(context.Background(), call{"a", 1})
 			return err
@@ -260,7 +259,7 @@ func TestBadInputZeroResults(t *testing.T) {
 		name  string
 		check func(t *testing.T, s *Scheduler)
 	}{
-		// BUG: these panic on a nil *Scheduler.
+		// A nil *Scheduler answers with zero values.
 		{"nil Scheduler Stats", func(t *testing.T, _ *Scheduler) {
 			var none *Scheduler
 			require.Equal(t, Stats{}, none.Stats())
@@ -281,7 +280,7 @@ func TestBadInputZeroResults(t *testing.T) {
 			var none *Scheduler
 			require.Equal(t, KeyStats{Task: "t", Key: "k"}, none.Key("t", "k"))
 		}},
-		// BUG: Keys hangs on a Scheduler not made by New.
+		// A Scheduler not made by New answers with zero values, at once.
 		{"zero Scheduler", func(t *testing.T, _ *Scheduler) {
 			z := new(Scheduler)
 			require.Equal(t, Stats{}, z.Stats())
@@ -293,7 +292,7 @@ func TestBadInputZeroResults(t *testing.T) {
 				return nil
 			})
 		}},
-		// BUG: Name panics on a nil *Task (Submit does not).
+		// A nil *Task has no name.
 		{"nil Task Name", func(t *testing.T, _ *Scheduler) {
 			var none *Task[call, string]
 			require.Empty(t, none.Name())

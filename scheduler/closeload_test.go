@@ -189,8 +189,8 @@ func record(t *testing.T, invs *[]*Invocation[int], inv *Invocation[int], err er
 
 // Once Close has been called, Submit fails with ErrClosed, whether or not
 // the submission would have been deduplicated into unfinished work.
-// BUG: a Submit that matches an unfinished invocation (Close still
-// draining it) returns that invocation and counts a submission.
+// Once Close is called, even a Submit that an unfinished invocation would
+// absorb (Close is still draining it) gets ErrClosed.
 func TestSubmitAfterCloseDeduped(t *testing.T) {
 	for _, mode := range []Dedupe{UntilStart, UntilDone} {
 		t.Run(mode.String(), func(t *testing.T) {

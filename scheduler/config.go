@@ -12,7 +12,7 @@ const (
 )
 
 // Config configures a Scheduler. The zero Config is valid: 8 parallel
-// invocations, no logging, no events.
+// invocations, no logging, no events, a CloseGrace of 1s.
 type Config struct {
 	// MaxParallel caps how many invocations run at once, across all tasks.
 	// Zero means DefaultMaxParallel (8); negative is an error.
@@ -31,9 +31,11 @@ type Config struct {
 	// Submit, Stats, Subscribe and its cancel, and the methods of an
 	// Invocation except Wait; calling Wait, Close, Key or Keys from it can
 	// deadlock. A panic in it is recovered, logged and counted in
-	// Stats.HookPanics; a runtime.Goexit in it (t.FailNow, say) ends the
-	// goroutine that called it, which the scheduler replaces; either way
-	// the invocation is unaffected. Nil means no events.
+	// Stats.HookPanics, and the invocation is unaffected. A
+	// runtime.Goexit in it (t.FailNow does one) ends the goroutine that
+	// called it, which the scheduler replaces: nothing is lost, but hooks
+	// after it miss that event, and a Goexit on a Running event fails that
+	// invocation (ErrGoexit), whose worker is gone. Nil means no events.
 	OnEvent func(Event)
 
 	// CloseGrace is how long Close still waits for running tasks to return

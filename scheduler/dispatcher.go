@@ -72,7 +72,10 @@ func (s *Scheduler) dispatch() {
 			go s.dispatch()
 		}
 	}()
-	s.flushEvents() // what a hook that stopped the previous goroutine left
+	// What a hook that stopped the previous goroutine left: its events, and
+	// the deadlines its last message may have added.
+	s.flushEvents()
+	s.checkTimers()
 	s.loop()
 	s.d.timers.stop()
 	// What is left are idle actors whose limiters were refilling: with the
@@ -243,11 +246,15 @@ func (s *Scheduler) replace(a *keyActor, c *taskCore) {
 		s.endWaiting(j, Canceled, err)
 	}
 	for _, j := range slices.Clone(a.jobs) {
-		switch {
-		case j.task != c:
-		case j.loadState() == Pending:
-			s.endWaiting(j, Canceled, err)
-		case j.state.CompareAndSwap(uint32(Running), uint32(replacing)):
+		if j.task != c {
+			continue
+		}
+		// A Pending job may start meanwhile: then it is Running, and
+		// cancelled as such.
+		if j.loadState() == Pending && s.endWaiting(j, Canceled, err) {
+			continue
+		}
+		if j.state.CompareAndSwap(uint32(Running), uint32(replacing)) {
 			if cancel := j.x.cancel.Load(); cancel != nil {
 				(*cancel)(ErrReplaced) // else the worker cancels it as it starts
 			}
@@ -419,8 +426,9 @@ func (s *Scheduler) takeBack(j *job) {
 
 // endWaiting ends a job that has not started, if it still has not: it
 // leaves its actor's mailbox, the ready list or the ring, and its key moves
-// on.
-func (s *Scheduler) endWaiting(j *job, st State, err error) {
+// on. It reports whether it ended the job (or will, for one not routed
+// yet); false means the job had started or ended already.
+func (s *Scheduler) endWaiting(j *job, st State, err error) bool {
 	d := &s.d
 	switch j.loadState() {
 	case Queued:
@@ -429,32 +437,36 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) {
 			// Its ctx ended before its submission arrived: route ends
 			// it, once the submission (and so its ctx hook) is complete.
 			j.early = true
-			return
+			return true
 		}
 		a.Remove(&j.node)
 		d.outstanding--
 		s.end(j, Queued, st, err)
 		s.advance(a)
 		s.closeLater(j)
+		return true
 	case Pending:
 		if j.handed {
 			// In the ring: a worker may be taking it right now.
 			if !j.state.CompareAndSwap(uint32(Pending), uint32(st)) {
-				return
+				return false
 			}
 			s.takeBack(j)
-		} else {
-			s.deadInReady()
 		}
 		d.outstanding--
 		s.end(j, Pending, st, err)
+		if !j.handed {
+			s.deadInReady() // once it is final, so that a sweep drops it
+		}
 		if a := j.actor; a != nil {
 			a.Withdraw()
 			a.drop(j)
 			s.advance(a)
 		}
 		s.closeLater(j)
+		return true
 	}
+	return false
 }
 
 // cancelWaiting ends Canceled every job that has not started, for Close:

@@ -8,7 +8,7 @@
 // its mailbox becomes Pending and waits for one of MaxParallel slots; a
 // worker goroutine then runs it. Nothing else takes work out of a mailbox,
 // so at most one invocation per key is in flight: no lock is held around
-// the task, and nothing is polled or retried.
+// the task, and blocked work is never retried or put back in line.
 //
 // Guarantees:
 //   - Serial per key: with Running set, at most one invocation per key (per

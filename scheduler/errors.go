@@ -32,7 +32,8 @@ var (
 	// errors.As with a *PanicError gives the value and the stack.
 	ErrPanic = errors.New("scheduler: task panicked")
 	// ErrGoexit is the error of an invocation whose task called
-	// runtime.Goexit.
+	// runtime.Goexit, or whose Running event's hook did (see
+	// Config.OnEvent).
 	ErrGoexit = errors.New("scheduler: task called runtime.Goexit")
 	// ErrLeaked is wrapped by Close's error when tasks were still running
 	// CloseGrace after their contexts were cancelled; the error names them.

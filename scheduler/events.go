@@ -21,8 +21,8 @@ type subscriber struct {
 // after cancel returns are not delivered; a call already under way may
 // still finish. cancel may be called more than once, and from inside fn.
 // With nobody subscribed and no OnEvent, events cost nothing. A nil fn, or
-// a nil Scheduler, subscribes nothing. Subscribing after Close is allowed and receives
-// nothing.
+// a nil Scheduler, subscribes nothing. Subscribing once Close has returned
+// is allowed and receives nothing.
 func (s *Scheduler) Subscribe(fn func(Event)) (cancel func()) {
 	if fn == nil || !s.made() {
 		return func() {}
@@ -111,7 +111,17 @@ func (s *Scheduler) flushEvents() {
 		j.closeDone()
 	}
 	d.toClose = d.toClose[:0]
+	if cap(d.events) > maxKeptQueue {
+		d.events = nil // a burst (Close cancelling everything, say) grew it
+	}
+	if cap(d.toClose) > maxKeptQueue {
+		d.toClose = nil
+	}
 }
+
+// maxKeptQueue bounds the capacity the dispatcher's event queues keep
+// between messages.
+const maxKeptQueue = 4096
 
 func (j *job) event(st State, err error, at time.Time, deduped bool) Event {
 	ev := Event{Time: at, Task: j.task.name, ID: j.id, Key: j.key, State: st, Err: err, Deduped: deduped}

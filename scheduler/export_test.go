@@ -1,9 +1,8 @@
 package scheduler
 
-// DebugDump describes the dispatcher's state, for tests that hang.
-
 import "fmt"
 
+// DebugDump describes the dispatcher's state, for tests that hang.
 func (s *Scheduler) DebugDump() string {
 	out := ""
 	s.ask(func() {

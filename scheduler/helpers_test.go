@@ -165,3 +165,6 @@ func (r *recorder) states(id uint64) []State {
 	}
 	return out
 }
+
+// debugDump describes the dispatcher's state, for tests that hang.
+func debugDump(s *Scheduler) string { return s.DebugDump() }

@@ -184,6 +184,11 @@ func (inv *Invocation[R]) Done() <-chan struct{} {
 // ErrGoexit when it did not return), and an error wrapping ErrDropped,
 // ErrExpired or ErrCanceled otherwise. If ctx ends first, Wait returns
 // ctx.Err(); the invocation itself goes on. A nil ctx gives ErrNilContext.
+//
+// After Close, waiting work ends Canceled and Wait returns; for a task
+// that Close gave up on (ErrLeaked), Wait returns when the task does, so
+// pass a ctx that ends. A task that waits for an invocation of its own key
+// (or for one that needs its slot) waits for ever.
 func (inv *Invocation[R]) Wait(ctx context.Context) (R, error) {
 	var zero R
 	switch {

@@ -8,7 +8,7 @@ import (
 
 // KeyStats is the load of one key at one moment.
 type KeyStats struct {
-	Task    string // the task the key belongs to, or its Group
+	Task    string // the task the key belongs to, or its Group (name the two apart)
 	Key     string
 	Queued  int // invocations Queued behind the key
 	Pending int // invocations whose key is free, waiting for a slot
@@ -22,7 +22,7 @@ func (k KeyStats) Busy() int { return k.Queued + k.Pending + k.Running }
 // Key returns the load of one key of the named task (for a grouped task,
 // of the Group's key; Task is then the Group's name), asked of the
 // dispatcher. An idle or unknown key, a task without a Running scope, and
-// a closed scheduler give a zero load.
+// a scheduler whose Close has returned give a zero load.
 func (s *Scheduler) Key(task, key string) KeyStats {
 	out := KeyStats{Task: task, Key: key}
 	if !s.made() {

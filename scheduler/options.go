@@ -20,7 +20,8 @@ const (
 	// ByArguments: invocations with equal arguments are the same. Arguments
 	// are compared by their %#v formatting, which agrees with == for
 	// arguments made of strings, numbers, booleans and structs or arrays of
-	// them (pointers compare by address, maps and slices by contents).
+	// them; a pointer argument compares by what it points to, pointers
+	// inside it by address, maps and slices by contents.
 	ByArguments
 	// ByKey: invocations whose Options.Key values are equal are the same.
 	ByKey
@@ -116,8 +117,10 @@ type Options[A any] struct {
 
 	// Label describes an invocation's arguments in events (Event.Label),
 	// for timelines and logs, such as the operation it performs. It is
-	// called once per Submit while someone listens to events, and must be
-	// fast, pure and safe for concurrent use. Nil means no label.
+	// called once per Submit (deduplicated ones included) while someone
+	// listens to events, and only then; it must be fast, pure and safe for
+	// concurrent use, and a panic in it fails that Submit. Nil means no
+	// label.
 	Label func(A) string
 
 	// OnBusy is what a submission does when its key is busy. Drop needs a

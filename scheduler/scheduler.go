@@ -54,12 +54,13 @@ type Scheduler struct {
 	notes   []dedupeNote // Deduped events for the dispatcher to send
 
 	watchMu sync.Mutex
-	watches map[context.Context]*watch // by Submit ctx, for the jobs waiting under it
+	watches shrinkMap[context.Context, *watch] // by Submit ctx, for the jobs waiting under it
 }
 
 // New starts a scheduler: its dispatcher goroutine, and worker goroutines
-// on demand, never more than MaxParallel. It fails with ErrBadOption for a
-// negative MaxParallel or CloseGrace.
+// on demand, never more than MaxParallel. Only Close stops the dispatcher:
+// a Scheduler dropped without Close keeps it. New fails with ErrBadOption
+// for a negative MaxParallel or CloseGrace.
 func New(cfg Config) (*Scheduler, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -71,7 +72,6 @@ func New(cfg Config) (*Scheduler, error) {
 		log:         cfg.Logger,
 		tasks:       make(map[string]*taskCore),
 		groups:      make(map[string]*keyspace),
-		watches:     make(map[context.Context]*watch),
 		stopped:     make(chan struct{}),
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
@@ -97,7 +97,9 @@ func New(cfg Config) (*Scheduler, error) {
 // exit when they do; a later Close call waits for them.
 //
 // Close may be called more than once and from several goroutines; each call
-// waits as described. A nil ctx gives ErrNilContext and closes nothing.
+// waits as described. Called from inside a task, it waits for that task
+// too: with a ctx that ends, it then reports the calling task as leaked.
+// A nil ctx gives ErrNilContext and closes nothing.
 func (s *Scheduler) Close(ctx context.Context) error {
 	switch {
 	case !s.made():

@@ -6,12 +6,9 @@ import (
 	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	. "github.com/perkey/perkey/scheduler"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Two submissions per case; with the first blocked, the second must start
 // (the scope sees them as different) or stay Queued behind it.

@@ -21,7 +21,7 @@ const (
 	// Succeeded: the task returned a nil error. Final.
 	Succeeded
 	// Failed: the task returned an error, panicked or called
-	// runtime.Goexit. Final.
+	// runtime.Goexit (or a hook did, on its Running event). Final.
 	Failed
 	// Dropped: OnBusy was Drop and its key was busy; it never ran. Final.
 	Dropped
@@ -60,7 +60,9 @@ func (s State) String() string {
 // Expired or Canceled.
 func (s State) Final() bool { return s >= Succeeded && s <= Canceled }
 
-// Event reports one state change of one invocation to Config.OnEvent.
+// Event reports one state change of one invocation to Config.OnEvent and
+// to the hooks given to Subscribe; or, with Deduped set, a submission
+// collapsed into an invocation, which is not a state change.
 type Event struct {
 	Time  time.Time // when the change happened
 	Task  string    // the task's name

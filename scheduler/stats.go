@@ -18,7 +18,8 @@ type Stats struct {
 	Canceled  uint64 // invocations ended Canceled
 	Succeeded uint64 // invocations ended Succeeded
 	Failed    uint64 // invocations ended Failed
-	// HookPanics counts panics recovered from Config.OnEvent.
+	// HookPanics counts panics recovered from event hooks (Config.OnEvent
+	// and Subscribe).
 	HookPanics uint64
 
 	// Gauges, now.

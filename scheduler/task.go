@@ -133,22 +133,32 @@ func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error)
 		return &inv.Invocation, nil
 	}
 
-	c.mu.Lock()
-	if j, ok := c.index.get(reg); ok && c.absorbs(j) {
-		c.mu.Unlock()
-		c.s.deduped(j)
-		return &j.r.(*invocation[A, R]).Invocation, nil
-	}
-	inv := t.newInvocation(ctx, args, key, reg, label)
-	err = c.s.submit(&inv.j)
-	if err == nil {
-		c.index.put(reg, &inv.j)
-	}
-	c.mu.Unlock()
+	j, absorbed, err := t.register(ctx, args, key, reg, label)
 	if err != nil {
 		return nil, err
 	}
-	return &inv.Invocation, nil
+	if absorbed {
+		c.s.deduped(j)
+	}
+	return &j.r.(*invocation[A, R]).Invocation, nil
+}
+
+// register finds the unfinished invocation that absorbs a submission with
+// the registration key reg, or submits a new one and indexes it, under the
+// task's lock.
+func (t *Task[A, R]) register(ctx context.Context, args A, key, reg, label string) (j *job, absorbed bool, err error) {
+	c := &t.core
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if j, ok := c.index.get(reg); ok && c.absorbs(j) {
+		return j, true, nil
+	}
+	inv := t.newInvocation(ctx, args, key, reg, label)
+	if err := c.s.submit(&inv.j); err != nil {
+		return nil, false, err
+	}
+	c.index.put(reg, &inv.j)
+	return &inv.j, false, nil
 }
 
 func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg, label string) *invocation[A, R] {

@@ -10,9 +10,10 @@ import (
 // ctx costs one hook on it, and one goroutine when it ends, not one per
 // job (the runtime never frees a goroutine's descriptor).
 type watch struct {
-	ctx  context.Context
-	jobs map[*job]struct{} // the jobs still waiting; nil once ctx has ended
-	stop func() bool       // stops the hook on ctx
+	ctx    context.Context
+	shared bool              // in s.watches; false for a ctx that cannot be a map key
+	jobs   map[*job]struct{} // the jobs still waiting; nil once ctx has ended
+	stop   func() bool       // stops the hook on ctx
 }
 
 // watchCtx registers j, whose ctx can end, with the watch of its ctx,
@@ -20,22 +21,24 @@ type watch struct {
 // hook's count in wg never grows once Close has begun.
 func (s *Scheduler) watchCtx(j *job) {
 	ctx := j.x.ctx
-	shared := reflect.TypeOf(ctx).Comparable() // a map key; nearly every ctx is a pointer
+	// A map key: nearly every ctx is a pointer; a value that cannot be
+	// compared gets a watch of its own.
+	shared := reflect.ValueOf(ctx).Comparable()
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()
 	var w *watch
 	if shared {
-		w = s.watches[ctx]
+		w, _ = s.watches.get(ctx)
 	}
 	if w == nil {
-		w = &watch{ctx: ctx, jobs: make(map[*job]struct{})}
+		w = &watch{ctx: ctx, shared: shared, jobs: make(map[*job]struct{})}
 		s.wg.Add(1)
 		w.stop = context.AfterFunc(ctx, func() {
 			defer s.wg.Done()
 			s.ctxEnded(w)
 		})
 		if shared {
-			s.watches[ctx] = w
+			s.watches.put(ctx, w)
 		}
 	}
 	w.jobs[j] = struct{}{}
@@ -48,9 +51,7 @@ func (s *Scheduler) ctxEnded(w *watch) {
 	s.watchMu.Lock()
 	jobs := w.jobs
 	w.jobs = nil
-	if s.watches[w.ctx] == w {
-		delete(s.watches, w.ctx)
-	}
+	s.forgetWatch(w)
 	s.watchMu.Unlock()
 	for j := range jobs {
 		s.inbox.push(&msgNode{kind: msgCancel, j: j})
@@ -74,11 +75,19 @@ func (s *Scheduler) unwatch(j *job) {
 	if len(w.jobs) > 0 {
 		return
 	}
-	if s.watches[w.ctx] == w {
-		delete(s.watches, w.ctx)
-	}
+	s.forgetWatch(w)
 	w.jobs = nil
 	if w.stop() {
 		s.wg.Done() // the hook will never run
+	}
+}
+
+// forgetWatch takes w out of the map of shared watches; watchMu is held.
+func (s *Scheduler) forgetWatch(w *watch) {
+	if !w.shared {
+		return
+	}
+	if cur, _ := s.watches.get(w.ctx); cur == w {
+		s.watches.delete(w.ctx)
 	}
 }

@@ -33,8 +33,9 @@ type Config struct {
 // Recorder collects the events of one scheduler, grouped into sections, and
 // renders them with Render. Its methods are safe for concurrent use; Record
 // is fast enough for Config.OnEvent (a map look-up and an append under a
-// mutex). A Recorder has no goroutine and needs no Close. A nil *Recorder
-// ignores events and fails Render with ErrNilRecorder.
+// mutex). A Recorder has no goroutine and needs no Close. The zero
+// Recorder works like one from New(Config{}); a nil *Recorder ignores
+// events and fails Render with ErrNilRecorder.
 type Recorder struct {
 	title string
 	max   int
@@ -82,11 +83,16 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.MaxInvocations < 0 {
 		return nil, fmt.Errorf("%w: MaxInvocations %d is negative", ErrBadConfig, cfg.MaxInvocations)
 	}
-	r := &Recorder{
-		title:    cfg.Title,
-		max:      cfg.MaxInvocations,
-		sections: []section{{}},
-		spans:    make(map[spanID]*span),
+	r := &Recorder{title: cfg.Title, max: cfg.MaxInvocations}
+	r.ready()
+	return r, nil
+}
+
+// ready fills in the defaults, so that a zero Recorder works like one from
+// New(Config{}). It runs under r.mu, or before r is shared.
+func (r *Recorder) ready() {
+	if r.spans != nil {
+		return
 	}
 	if r.title == "" {
 		r.title = DefaultTitle
@@ -94,7 +100,8 @@ func New(cfg Config) (*Recorder, error) {
 	if r.max == 0 {
 		r.max = DefaultMaxInvocations
 	}
-	return r, nil
+	r.sections = []section{{}}
+	r.spans = make(map[spanID]*span)
 }
 
 // Record adds one event. Pass it as scheduler.Config.OnEvent, or to
@@ -107,6 +114,7 @@ func (r *Recorder) Record(ev scheduler.Event) {
 		return
 	}
 	r.mu.Lock()
+	r.ready()
 	defer r.mu.Unlock()
 	if ev.Time.After(r.last) {
 		r.last = ev.Time
@@ -151,6 +159,7 @@ func (r *Recorder) Section(title string) *Section {
 		return nil
 	}
 	r.mu.Lock()
+	r.ready()
 	defer r.mu.Unlock()
 	r.sections = append(r.sections, section{title: title})
 	return &Section{r: r, i: len(r.sections) - 1}
@@ -171,6 +180,7 @@ func (s *Section) SetSummary(text string) {
 		return
 	}
 	s.r.mu.Lock()
+	s.r.ready()
 	defer s.r.mu.Unlock()
 	s.r.sections[s.i].summary = text
 }
@@ -189,6 +199,7 @@ type snapshot struct {
 // only appends to them, so the prefix copied here never changes.
 func (r *Recorder) snapshot() snapshot {
 	r.mu.Lock()
+	r.ready()
 	defer r.mu.Unlock()
 	sn := snapshot{
 		title:    r.title,
