@@ -5,7 +5,9 @@
 // dispatcher) drives it: Offer hands new work out at once when the key is
 // idle and may start it, or puts it in the mailbox; Next takes the head out
 // when the key may start another invocation; Started reports that a taken
-// invocation began to run, and Done or Withdraw that it ended.
+// invocation began to run, and Done or Withdraw that it ended. Room tells
+// an owner that drops work for busy keys whether the key can take one
+// more.
 // Because nothing else takes work out of the mailbox, the number of
 // invocations in flight for the key never exceeds the actor's limit:
 // serial execution per key follows from the structure, not from a lock
@@ -21,7 +23,18 @@
 //     owner puts taken work in.
 //   - Rated: with a rate, every Started consumes a token at its start time,
 //     and Next hands out nothing while no token is available, so starts are
-//     spaced to at most the rate, with bursts up to Burst.
+//     spaced to at most the rate, with bursts up to Burst. A token due
+//     further away than the longest time.Duration (about 292 years) is
+//     reported as due that far away: a tiny rate holds, it never overflows
+//     into "due now".
+//   - Room is counted in places: the key has room for one more invocation
+//     while those it holds, queued and in flight together, are fewer than
+//     Limit and, with a rate, the tokens available now cover every one of
+//     them that has not started yet, plus the new one. An invocation taken
+//     but not yet started holds a place; it does not fill the key. So a key
+//     with room for N takes N offers in a row, however many of them wait
+//     for the one-at-a-time rule above, and what it took will start
+//     without waiting for any of its in-flight work to end.
 //   - Cheap when idle: an actor that is Rested holds nothing that a fresh
 //     one would not; its owner may forget it, or Configure it for reuse.
 package actor
@@ -101,9 +114,30 @@ func (a *Actor[T]) Pop() *mailbox.Node[T] { return a.mb.Pop() }
 // change while the iteration runs.
 func (a *Actor[T]) All() iter.Seq[*mailbox.Node[T]] { return a.mb.All() }
 
+// Peek returns the head of the mailbox without taking it, or nil if the
+// mailbox is empty.
+func (a *Actor[T]) Peek() *mailbox.Node[T] { return a.mb.Peek() }
+
 // Busy reports whether the key is at its limit: another invocation could not
 // be taken now, whatever the mailbox holds.
 func (a *Actor[T]) Busy() bool { return a.inflight >= a.Limit() }
+
+// Room reports whether the key has a place for one more invocation at now,
+// behind everything it holds: fewer than Limit invocations queued and in
+// flight together, and, with a rate, a token at now for each queued or
+// taken-but-not-started invocation plus one (now is ignored without a
+// rate). It changes nothing: Offer the invocation to take the place.
+func (a *Actor[T]) Room(now time.Time) bool {
+	held := a.mb.Len() + a.inflight
+	if held >= a.Limit() {
+		return false
+	}
+	if a.lim == nil {
+		return true
+	}
+	unstarted := a.mb.Len() + a.waiting
+	return a.lim.TokensAt(laterOf(now, a.last)) >= float64(unstarted+1)
+}
 
 // Next takes the head of the mailbox and counts it in flight, if the key may
 // start another invocation at now: it is below its limit, no other taken
@@ -217,16 +251,25 @@ func (a *Actor[T]) Rested(now time.Time) (bool, time.Time) {
 	return true, time.Time{}
 }
 
-// tokenDue returns when the limiter will hold want tokens: now, or later.
+// tokenDue returns when the limiter will hold want tokens: now, or later,
+// but never further than maxWait after now: a wait too long for a
+// time.Duration must not overflow into a time in the past.
 func (a *Actor[T]) tokenDue(now time.Time, want float64) time.Time {
 	now = laterOf(now, a.last)
 	missing := want - a.lim.TokensAt(now)
 	if missing <= 0 {
 		return now
 	}
-	secs := missing / float64(a.lim.Limit())
-	return now.Add(time.Duration(math.Ceil(secs * float64(time.Second))))
+	nanos := math.Ceil(missing / float64(a.lim.Limit()) * float64(time.Second))
+	if !(nanos < float64(maxWait)) { // also NaN
+		return now.Add(maxWait)
+	}
+	return now.Add(time.Duration(nanos))
 }
+
+// maxWait is the longest wait tokenDue reports: the longest time.Duration,
+// about 292 years.
+const maxWait = time.Duration(math.MaxInt64)
 
 func laterOf(a, b time.Time) time.Time {
 	if a.Before(b) {

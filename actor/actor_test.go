@@ -1,6 +1,7 @@
 package actor_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -186,4 +187,70 @@ func TestOffer(t *testing.T) {
 	require.Equal(t, t0.Add(time.Second), due)
 	n, _ = a.Next(due)
 	require.Same(t, second, n)
+}
+
+// Room counts places: queued and in flight together below Limit. A taken
+// invocation that has not started holds a place; it does not fill the key.
+func TestRoom(t *testing.T) {
+	a := actor.New[int](3, 0, 0)
+	require.True(t, a.Room(t0))
+	require.True(t, a.Offer(node(0), t0), "handed out")
+	require.True(t, a.Room(t0), "one place of three, not yet started")
+	require.False(t, a.Offer(node(1), t0), "queued: one at a time until it starts")
+	require.True(t, a.Room(t0), "two places of three")
+	require.False(t, a.Offer(node(2), t0))
+	require.False(t, a.Room(t0), "three places of three")
+	require.True(t, a.Started(t0))
+	n, _ := a.Next(t0)
+	require.Equal(t, 1, n.Value)
+	require.False(t, a.Room(t0), "still three: moving from queued to in flight frees nothing")
+	require.True(t, a.Started(t0))
+	require.True(t, a.Done())
+	require.True(t, a.Room(t0), "one ended")
+
+	var one actor.Actor[int] // Limit 1: room only when idle
+	require.True(t, one.Room(t0))
+	one.Enqueue(node(0))
+	require.False(t, one.Room(t0))
+}
+
+// With a rate, Room also needs a token for every invocation not started
+// yet, plus the new one: a Burst of 3 takes three offers in a row.
+func TestRoomRate(t *testing.T) {
+	a := actor.New[int](8, rate.Limit(1), 3)
+	for i := range 3 {
+		require.True(t, a.Room(t0), "offer %d", i)
+		a.Offer(node(i), t0)
+	}
+	require.False(t, a.Room(t0), "three tokens promised to three invocations")
+	require.True(t, a.Started(t0))
+	require.False(t, a.Room(t0), "a token spent by a start is still spent")
+	require.True(t, a.Room(t0.Add(time.Second)), "a new token")
+}
+
+// A rate so low that its next token is further away than a time.Duration
+// can say still holds back the next start; an idle actor waiting for such
+// a refill is not rested.
+func TestTinyRate(t *testing.T) {
+	a := actor.New[int](2, rate.Limit(1e-10), 1)
+	require.True(t, a.Offer(node(0), t0))
+	require.True(t, a.Started(t0))
+	require.True(t, a.Done())
+	require.False(t, a.Offer(node(1), t0), "no token for 317 years")
+	n, due := a.Next(t0.Add(time.Hour))
+	require.Nil(t, n)
+	require.Equal(t, t0.Add(time.Hour).Add(time.Duration(math.MaxInt64)), due, "as far as a Duration goes")
+	require.NotNil(t, a.Pop())
+	rested, at := a.Rested(t0)
+	require.False(t, rested)
+	require.True(t, at.After(t0.AddDate(290, 0, 0)))
+
+	big := actor.New[int](2, rate.Limit(1e-9), 20)
+	for range 20 {
+		require.True(t, big.Offer(node(0), t0))
+		require.True(t, big.Started(t0))
+		require.True(t, big.Done())
+	}
+	rested, _ = big.Rested(t0.Add(time.Hour))
+	require.False(t, rested, "20 tokens at 1e-9 per second take 634 years")
 }

@@ -43,15 +43,20 @@ func (m *actorModel) configure(limit int, r rate.Limit, burst int) {
 	m.starts, m.nextDue, m.restDue = nil, time.Time{}, time.Time{}
 }
 
-// fuzzRates are the rates FuzzActor picks from: none, slow, fast and Inf.
-var fuzzRates = []rate.Limit{0, 2, 10, 1000, rate.Inf}
+// fuzzRates are the rates FuzzActor picks from: none, slow, fast, Inf,
+// and one so slow that its next token is further away than a
+// time.Duration can say.
+var fuzzRates = []rate.Limit{0, 2, 10, 1000, rate.Inf, 1e-10}
 
 // FuzzActor runs a byte-coded sequence of Enqueue, Offer, Next, Started,
-// Done, Withdraw, Remove, Pop, Configure, Rested and clock steps on one Actor and
-// checks it against actorModel after every step: FIFO hand-out (Offer
-// hands out only to an idle, empty key, and queues otherwise), at most
-// Limit in flight, one taken-but-not-started invocation at a time when
-// starts are tracked, the return values of every method, and the gauges.
+// Done, Withdraw, Remove, Pop, Configure, Rested, Room and clock steps on
+// one Actor and checks it against actorModel after every step: FIFO
+// hand-out (Offer hands out only to an idle, empty key, and queues
+// otherwise), at most Limit in flight, one taken-but-not-started
+// invocation at a time when starts are tracked, Room counting places
+// (queued and in flight together below Limit, and a token for every one
+// not yet started plus one), the return values of every method, Peek and
+// the gauges.
 // With a rate, it checks the rate's promises instead of its arithmetic:
 // Next never hands out work beyond what a token bucket of Rate and Burst
 // allows (counting starts in every window), the time Next returns when the
@@ -68,6 +73,15 @@ func FuzzActor(f *testing.F) {
 	// a rate (held back until the token is due).
 	f.Add(byte(0x01), []byte{0x0b, 0x0b, 0x0b, 0x03, 0x04, 0x02, 0x03, 0x04, 0x1b, 0x02})
 	f.Add(byte(0x04), []byte{0x0b, 0x03, 0x04, 0x0b, 0x97, 0x0b, 0x03, 0x04, 0x09})
+	// Room with Limit 3: three offers in a row all have a place, although
+	// only the first is handed out before it starts; the fourth has none.
+	f.Add(byte(0x03), []byte{0x0b, 0x0c, 0x0b, 0x0c, 0x0b, 0x0c, 0x0b, 0x03, 0x02, 0x0c, 0x03, 0x02, 0x04, 0x0c})
+	// Room with a Burst of 3 at 2 per second and Limit 3: a token for
+	// every place, then none until the clock moves.
+	f.Add(byte(0x67), []byte{0x0b, 0x0c, 0x0b, 0x0c, 0x0b, 0x0c, 0x03, 0x02, 0x03, 0x02, 0x03, 0x04, 0x04, 0x04, 0x0c, 0x77, 0x0c})
+	// A rate so tiny that the next token is centuries away: held back,
+	// never rested, no room.
+	f.Add(byte(0x16), []byte{0x0b, 0x03, 0x04, 0x0b, 0x03, 0x02, 0x09, 0x0c, 0xf7, 0x02, 0x03, 0x09})
 	f.Fuzz(func(t *testing.T, cfg byte, ops []byte) {
 		if len(ops) > 256 {
 			ops = ops[:256]
@@ -174,6 +188,8 @@ func FuzzActor(f *testing.F) {
 				if want {
 					m.configure(nl, nr, nb)
 				}
+			case 12: // Room
+				m.room(t, step, now, a)
 			case 11: // Offer a new node, or one taken earlier
 				n := &mailbox.Node[int]{Value: len(nodes)}
 				if ids := slices.Sorted(maps.Keys(out)); arg&1 == 1 && len(ids) > 0 {
@@ -285,7 +301,7 @@ func (m *actorModel) rested(t *testing.T, step int, now time.Time, a *actor.Acto
 	case ok:
 		// Rested: a full bucket, so the last Burst starts fit in any window
 		// ending now.
-		if len(m.starts) > 0 && float64(m.burst) > m.tokensFloor(now) {
+		if len(m.starts) > 0 && float64(m.burst) > m.tokensAtMost(now) {
 			t.Fatalf("step %d: Rested at %v, but the bucket cannot be full yet (%+v)", step, now, m)
 		}
 	default:
@@ -299,9 +315,33 @@ func (m *actorModel) rested(t *testing.T, step int, now time.Time, a *actor.Acto
 	}
 }
 
-// tokensFloor is a lower bound of the tokens a bucket of the model's rate
-// and burst holds at now, after the starts so far: the bucket started full.
-func (m *actorModel) tokensFloor(now time.Time) float64 {
+// room checks Room against the places the model's key holds: queued and
+// in flight together below the limit, and with a rate, tokens at now for
+// every invocation not started yet plus the new one (within a rounding
+// tolerance of the bucket's arithmetic).
+func (m *actorModel) room(t *testing.T, step int, now time.Time, a *actor.Actor[int]) {
+	t.Helper()
+	got := a.Room(now)
+	places := len(m.queue)+m.inflight < m.limit
+	if m.rate == 0 || !places {
+		if got != places {
+			t.Fatalf("step %d: Room = %v with %d queued and %d in flight of %d (%+v)", step, got, len(m.queue), m.inflight, m.limit, m)
+		}
+		return
+	}
+	need := float64(len(m.queue) + m.waiting + 1)
+	tokens := m.tokens(now)
+	switch {
+	case got && tokens+1e-3 < need:
+		t.Fatalf("step %d: Room with %.3f tokens for %v unstarted invocations plus one (%+v)", step, tokens, need-1, m)
+	case !got && tokens-1e-3 >= need:
+		t.Fatalf("step %d: no Room with %.3f tokens for %v unstarted invocations plus one (%+v)", step, tokens, need-1, m)
+	}
+}
+
+// tokens is what a bucket of the model's rate and burst holds at now,
+// after the starts so far: the bucket started full.
+func (m *actorModel) tokens(now time.Time) float64 {
 	tokens := float64(m.burst)
 	last := time.Time{}
 	for i, s := range m.starts {
@@ -311,8 +351,15 @@ func (m *actorModel) tokensFloor(now time.Time) float64 {
 		tokens--
 		last = s
 	}
-	return math.Min(float64(m.burst), tokens+now.Sub(last).Seconds()*float64(m.rate)) + 1e-3
+	if len(m.starts) == 0 {
+		return tokens
+	}
+	return math.Min(float64(m.burst), tokens+now.Sub(last).Seconds()*float64(m.rate))
 }
+
+// tokensAtMost is the tokens the bucket holds at now, plus a rounding
+// tolerance.
+func (m *actorModel) tokensAtMost(now time.Time) float64 { return m.tokens(now) + 1e-3 }
 
 // checkRate checks that the starts so far fit a token bucket: any k
 // consecutive starts span at least (k-Burst)/Rate.
@@ -321,9 +368,9 @@ func (m *actorModel) checkRate(t *testing.T, step int) {
 	last := len(m.starts) - 1
 	for first := last - m.burst; first >= 0; first-- {
 		k := last - first + 1
-		need := time.Duration(float64(k-m.burst) / float64(m.rate) * float64(time.Second))
-		if span := m.starts[last].Sub(m.starts[first]); span+time.Microsecond < need {
-			t.Fatalf("step %d: %d starts within %v at rate %v burst %d (need %v): %v",
+		need := float64(k-m.burst) / float64(m.rate) // seconds: a tiny rate overflows a Duration
+		if span := m.starts[last].Sub(m.starts[first]); span.Seconds()+1e-6 < need {
+			t.Fatalf("step %d: %d starts within %v at rate %v burst %d (need %vs): %v",
 				step, k, span, m.rate, m.burst, need, m.starts)
 		}
 	}
@@ -336,7 +383,10 @@ func (m *actorModel) compare(t *testing.T, step int, a *actor.Actor[int]) {
 	for n := range a.All() {
 		queue = append(queue, n.Value)
 	}
+	head := a.Peek()
 	switch {
+	case (head == nil) != (len(m.queue) == 0) || (head != nil && head.Value != m.queue[0]):
+		t.Fatalf("step %d: Peek = %v, want the head of %v", step, head, m.queue)
 	case !slices.Equal(queue, m.queue):
 		t.Fatalf("step %d: mailbox %v, want %v", step, queue, m.queue)
 	case a.Queued() != len(m.queue):

@@ -12,7 +12,8 @@ const (
 )
 
 // Config configures a Scheduler. The zero Config is valid: 8 parallel
-// invocations, no logging, no events, a CloseGrace of 1s.
+// invocations, no bound on the work waiting, no logging, no events, a
+// CloseGrace of 1s.
 type Config struct {
 	// MaxParallel caps how many invocations run at once, across all tasks.
 	// Zero means DefaultMaxParallel (8); negative is an error.
@@ -38,6 +39,21 @@ type Config struct {
 	// invocation (ErrGoexit), whose worker is gone. Nil means no events.
 	OnEvent func(Event)
 
+	// MaxQueued bounds how many invocations may wait at once in the whole
+	// scheduler: Queued or Pending, not yet Running, across all tasks and
+	// keys. A Submit that would go beyond it waits or fails, as OnFull
+	// says; a deduplicated Submit (Registration) needs no room and never
+	// waits. The place is given back when the invocation starts, or ends
+	// without running. Options.MaxQueued bounds each key as well. Zero
+	// means no bound: Submit never waits, and a producer that outpaces its
+	// tasks for long grows the process; negative is an error.
+	MaxQueued int
+	// OnFull is what a Submit does when MaxQueued is reached: Block (wait
+	// for room until its ctx ends or Close is called) or Reject (fail with
+	// ErrFull at once); see FullPolicy. Reject needs a MaxQueued. Zero:
+	// Block.
+	OnFull FullPolicy
+
 	// CloseGrace is how long Close still waits for running tasks to return
 	// after its ctx has ended and their contexts have been cancelled.
 	// Tasks still running then are reported in Close's error (ErrLeaked)
@@ -49,9 +65,15 @@ type Config struct {
 func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.MaxParallel < 0:
-		return c, badOption("MaxParallel %d is negative", c.MaxParallel)
+		return c, badOption("Config.MaxParallel %d is negative", c.MaxParallel)
 	case c.CloseGrace < 0:
-		return c, badOption("CloseGrace %v is negative", c.CloseGrace)
+		return c, badOption("Config.CloseGrace %v is negative", c.CloseGrace)
+	case c.MaxQueued < 0:
+		return c, badOption("Config.MaxQueued %d is negative", c.MaxQueued)
+	case c.OnFull > Reject:
+		return c, badOption("Config.OnFull %v is not a FullPolicy", c.OnFull)
+	case c.OnFull == Reject && c.MaxQueued == 0:
+		return c, badOption("Config.OnFull Reject needs a Config.MaxQueued: without one nothing is ever full")
 	}
 	if c.MaxParallel == 0 {
 		c.MaxParallel = DefaultMaxParallel

@@ -24,12 +24,13 @@ type dispatcher struct {
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
 	free        []*keyActor
-	batch       *msgNode  // the rest of the batch being handled
-	events      []Event   // events to deliver after the message being handled
-	sent        int       // how many of events are delivered
-	toClose     []*job    // jobs whose Done to close after those events
-	peakActors  int       // the most live actors since the last tidy
-	tidyAt      time.Time // the tidy timer is set for then; zero if not
+	batch       *msgNode     // the rest of the batch being handled
+	events      []Event      // events to deliver after the message being handled
+	sent        int          // how many of events are delivered
+	toClose     []*job       // jobs whose Done to close after those events
+	heldNotes   []dedupeNote // dedupe notes whose invocation is not routed yet
+	peakActors  int          // the most live actors since the last tidy
+	tidyAt      time.Time    // the tidy timer is set for then; zero if not
 	timers      timers
 }
 
@@ -156,9 +157,13 @@ func (s *Scheduler) handle(n *msgNode) {
 	case msgDone:
 		d.outstanding--
 		s.takeBack(j)
+		s.dropDeadline(j)
 		if a := j.actor; a != nil {
 			a.Done()
 			a.drop(j)
+			if j.replaced {
+				a.replacing--
+			}
 			s.advance(a)
 			s.closeLater(j)
 		}
@@ -184,6 +189,7 @@ func (s *Scheduler) handle(n *msgNode) {
 func (s *Scheduler) route(j *job) {
 	c := j.task
 	s.d.outstanding++
+	j.routed = true
 	s.queueEvent(j, Queued, nil, j.submittedAt())
 	if j.early || s.d.aborted {
 		cause := ErrClosed
@@ -201,31 +207,61 @@ func (s *Scheduler) route(j *job) {
 		return
 	}
 	a := s.actorFor(c.ks, j.key)
-	if c.onBusy == Replace {
-		s.replace(a, c)
-		a = s.actorFor(c.ks, j.key) // the old one may have gone idle and been forgotten
-	}
-	j.actor = a
 	var now time.Time
 	if a.Rated() {
 		now = time.Now()
 	}
+	switch c.onBusy {
+	case Drop:
+		if !a.Room(now) {
+			// The key's Limit is taken by the work it holds (in flight,
+			// or queued ahead and counted as it will run), or its rate
+			// has no token left for this one.
+			j.actor = a
+			s.endUnrouted(j, Dropped, ErrDropped)
+			s.advance(a) // an idle key is forgotten
+			return
+		}
+	case Replace:
+		s.routeReplace(j, a)
+		return
+	}
+	j.actor = a
 	if a.Offer(&j.node, now) {
 		a.take(j)
 		s.makePending(j)
 	} else {
 		s.advance(a) // sets the rate timer if the rate held it back
 	}
-	if c.onBusy == Drop && j.loadState() == Queued {
-		// It could not become Pending at once: the key is at its limit,
-		// has work queued ahead, or no token.
-		a.Remove(&j.node)
-		s.endUnrouted(j, Dropped, ErrDropped)
-		s.advance(a)
-	}
 }
 
-// endUnrouted ends a job that never reached an actor.
+// routeReplace routes j, of an OnBusy=Replace task, to a: the task's
+// waiting invocations for the key end, its running ones are cancelled,
+// and j waits until those have returned.
+func (s *Scheduler) routeReplace(j *job, a *keyActor) {
+	s.replace(a, j.task)
+	if !a.live { // it went idle and was forgotten
+		a = s.actorFor(j.task.ks, j.key)
+	}
+	j.actor = a
+	if !a.holdsFor(j.task) {
+		var now time.Time
+		if a.Rated() {
+			now = time.Now()
+		}
+		if a.Offer(&j.node, now) {
+			a.take(j)
+			s.makePending(j)
+			return
+		}
+	} else {
+		a.Enqueue(&j.node)
+	}
+	a.replaceQueued = append(a.replaceQueued, j)
+	s.advance(a)
+}
+
+// endUnrouted ends a job that never reached an actor's mailbox.
 func (s *Scheduler) endUnrouted(j *job, st State, err error) {
 	s.d.outstanding--
 	s.end(j, Queued, st, err)
@@ -233,17 +269,21 @@ func (s *Scheduler) endUnrouted(j *job, st State, err error) {
 }
 
 // replace makes room for a new invocation of the OnBusy=Replace task c on
-// a: c's waiting invocations end Canceled, its running ones are cancelled.
+// a: c's waiting invocation ends Canceled (there is at most one: each
+// submission ends the one before), its running ones are cancelled and
+// counted in a.replacing until they return. Its cost does not depend on
+// how much other work the key holds: a Group's other tasks' queue is not
+// scanned.
 func (s *Scheduler) replace(a *keyActor, c *taskCore) {
 	err := canceled(ErrReplaced)
-	var queued []*job
-	for n := range a.All() {
-		if n.Value.task == c {
-			queued = append(queued, n.Value)
+	for _, q := range a.replaceQueued {
+		if q.task == c {
+			s.endWaiting(q, Canceled, err)
+			break
 		}
 	}
-	for _, j := range queued {
-		s.endWaiting(j, Canceled, err)
+	if len(a.jobs) == 0 {
+		return
 	}
 	for _, j := range slices.Clone(a.jobs) {
 		if j.task != c {
@@ -255,6 +295,8 @@ func (s *Scheduler) replace(a *keyActor, c *taskCore) {
 			continue
 		}
 		if j.state.CompareAndSwap(uint32(Running), uint32(replacing)) {
+			j.replaced = true
+			a.replacing++
 			if cancel := j.x.cancel.Load(); cancel != nil {
 				(*cancel)(ErrReplaced) // else the worker cancels it as it starts
 			}
@@ -273,15 +315,23 @@ func (s *Scheduler) advance(a *keyActor) {
 		now = time.Now()
 	}
 	for {
+		if a.replacing > 0 && a.headHeld() {
+			break // it waits for the invocations it replaced to return
+		}
 		n, due := a.Next(now)
 		if n == nil {
 			if !due.IsZero() {
 				s.wakeAt(a, due)
+				s.throttle(a.Peek().Value)
 			}
 			break
 		}
-		a.take(n.Value)
-		s.makePending(n.Value)
+		j := n.Value
+		if len(a.replaceQueued) > 0 {
+			a.unqueueReplace(j)
+		}
+		a.take(j)
+		s.makePending(j)
 	}
 	if !a.Idle() {
 		return
@@ -292,11 +342,24 @@ func (s *Scheduler) advance(a *keyActor) {
 	}
 	a.ks.actors.delete(a.key)
 	s.stats.actors.Add(-1)
-	a.live = false
-	a.gen++
-	a.wakeAt = time.Time{}
+	a.forget()
 	if len(s.d.free) < max(keptFreeActors, s.d.peakActors) {
 		s.d.free = append(s.d.free, a)
+	}
+}
+
+// throttle reports that j, at the head of its key, began to wait for a
+// rate token: a Throttled event, if someone listens as the wait begins.
+// Later looks at the key while it still waits report nothing.
+func (s *Scheduler) throttle(j *job) {
+	if j.throttled {
+		return
+	}
+	j.throttled = true
+	if s.listening() {
+		ev := j.event(Queued, nil, time.Now())
+		ev.Throttled = true
+		s.d.events = append(s.d.events, ev)
 	}
 }
 
@@ -325,7 +388,11 @@ func (s *Scheduler) tidy() {
 	}
 	d.peakActors = int(s.stats.actors.Load())
 	d.ready.compact()
-	pending := len(d.free) > keptFreeActors || d.ready.len() > minFIFO
+	d.timers.shrink()
+	if len(d.timers.h) == 0 {
+		d.timers.h = nil // an idle heap keeps no array
+	}
+	pending := len(d.free) > keptFreeActors || d.ready.capacity() > minFIFO || cap(d.timers.h) > maxKeptQueue
 	for _, ks := range s.keyspaces() {
 		ks.actors.compact()
 		pending = pending || ks.actors.len() >= shrinkFloor
@@ -375,7 +442,9 @@ func (s *Scheduler) makePending(j *job) {
 	s.stats.promoted.Add(1)
 	j.state.Store(uint32(Pending))
 	s.queueEvent(j, Pending, nil, time.Time{})
-	s.d.ready.push(j)
+	if s.d.ready.push(j) {
+		s.scheduleTidy() // it grew: give the space back once the burst is over
+	}
 }
 
 // refill moves Pending jobs from the head of the ready list into the ring,
@@ -440,6 +509,9 @@ func (s *Scheduler) endWaiting(j *job, st State, err error) bool {
 			return true
 		}
 		a.Remove(&j.node)
+		if len(a.replaceQueued) > 0 {
+			a.unqueueReplace(j)
+		}
 		d.outstanding--
 		s.end(j, Queued, st, err)
 		s.advance(a)
@@ -488,6 +560,7 @@ func (s *Scheduler) cancelWaiting() {
 			s.end(n.Value, Queued, Canceled, err)
 			s.closeLater(n.Value)
 		}
+		a.replaceQueued = nil
 	}
 	var pending []*job
 	d.ready.all(func(j *job) { pending = append(pending, j) })

@@ -35,6 +35,10 @@ var (
 	// runtime.Goexit, or whose Running event's hook did (see
 	// Config.OnEvent).
 	ErrGoexit = errors.New("scheduler: task called runtime.Goexit")
+	// ErrFull is wrapped by Submit's error when a MaxQueued bound
+	// (Config.MaxQueued or Options.MaxQueued) is reached and its OnFull is
+	// Reject: the submission created nothing. The error names the bound.
+	ErrFull = errors.New("scheduler: full: too many invocations waiting")
 	// ErrLeaked is wrapped by Close's error when tasks were still running
 	// CloseGrace after their contexts were cancelled; the error names them.
 	ErrLeaked = errors.New("scheduler: tasks still running after cancellation")
@@ -100,6 +104,41 @@ func canceled(cause error) error {
 	return fmt.Errorf("%w: %w", ErrCanceled, cause)
 }
 
-func badOption(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBadOption}, args...)...)
+// inputError is a bad input to New, NewTask or a task's Submit. Its
+// message names the task, when there is one, and the option or argument at
+// fault and what is wrong with it, such as `task "x": Running ByKey needs a
+// Key func`; it matches its sentinel (ErrBadOption, ErrNoKeyFunc...) with
+// errors.Is.
+type inputError struct {
+	task string // "" for New, or before a task has a name
+	what string // the option or argument, then what is wrong with it
+	err  error  // the sentinel
+}
+
+func (e *inputError) Error() string {
+	if e.task == "" {
+		return "scheduler: " + e.what
+	}
+	return fmt.Sprintf("task %q: %s", e.task, e.what)
+}
+
+func (e *inputError) Unwrap() error { return e.err }
+
+// badOption is an ErrBadOption about the option described by format.
+func badOption(format string, args ...any) *inputError {
+	return &inputError{what: fmt.Sprintf(format, args...), err: ErrBadOption}
+}
+
+// badInput is an error about task's input, matching sentinel.
+func badInput(task string, sentinel error, format string, args ...any) error {
+	return &inputError{task: task, what: fmt.Sprintf(format, args...), err: sentinel}
+}
+
+// taskError names the task in an error that is not about its input (the
+// scheduler is closed, a ctx ended, a Key func panicked).
+func taskError(task, context string, err error) error {
+	if context == "" {
+		return fmt.Errorf("task %q: %w", task, err)
+	}
+	return fmt.Errorf("task %q: %s: %w", task, context, err)
 }

@@ -60,7 +60,7 @@ func (s *Scheduler) listening() bool { return s.listeners.Load() != nil }
 // emit reports a state change of j, happening now; workers call it.
 func (s *Scheduler) emit(j *job, st State, err error) {
 	if l := s.listeners.Load(); l != nil {
-		l.call(s, j.event(st, err, time.Now(), false))
+		l.call(s, j.event(st, err, time.Now()))
 	}
 }
 
@@ -71,13 +71,14 @@ func (s *Scheduler) queueEvent(j *job, st State, err error, at time.Time) {
 		if at.IsZero() {
 			at = time.Now()
 		}
-		s.d.events = append(s.d.events, j.event(st, err, at, false))
+		s.d.events = append(s.d.events, j.event(st, err, at))
 	}
 }
 
 // end is finish with its final event, for the dispatcher.
 func (s *Scheduler) end(j *job, from, to State, err error) {
 	s.finish(j, from, to, err)
+	s.dropDeadline(j)
 	s.queueEvent(j, to, err, time.Time{})
 }
 
@@ -123,8 +124,8 @@ func (s *Scheduler) flushEvents() {
 // between messages.
 const maxKeptQueue = 4096
 
-func (j *job) event(st State, err error, at time.Time, deduped bool) Event {
-	ev := Event{Time: at, Task: j.task.name, ID: j.id, Key: j.key, State: st, Err: err, Deduped: deduped}
+func (j *job) event(st State, err error, at time.Time) Event {
+	ev := Event{Time: at, Task: j.task.name, ID: j.id, Key: j.key, State: st, Err: err}
 	if j.x != nil {
 		ev.Label = j.x.label
 	}

@@ -112,3 +112,43 @@ func Example_dedupe() {
 	// same invocation: 7
 	// refreshed acme 8 7
 }
+
+// MaxQueued: at most two calls per account wait; with OnFull Reject, one
+// more fails at once with ErrFull instead of growing the backlog (the
+// default, Block, waits for room).
+func Example_maxQueued() {
+	ctx := context.Background()
+	s, _ := scheduler.New(scheduler.Config{})
+	defer s.Close(ctx)
+
+	started, release := make(chan string, 3), make(chan struct{})
+	task, _ := scheduler.NewTask(s, "sync",
+		func(ctx context.Context, acct string) (string, error) {
+			started <- acct
+			<-release // a slow provider
+			return acct + " synced", nil
+		},
+		scheduler.Options[string]{
+			Running:   scheduler.ByKey,
+			Key:       func(acct string) string { return acct },
+			MaxQueued: 2,
+			OnFull:    scheduler.Reject,
+		})
+
+	first, _ := task.Submit(ctx, "acme")
+	<-started // it runs: it no longer waits
+	second, _ := task.Submit(ctx, "acme")
+	third, _ := task.Submit(ctx, "acme")
+	_, err := task.Submit(ctx, "acme")
+	fmt.Println(errors.Is(err, scheduler.ErrFull), err)
+	close(release)
+	for _, inv := range []*scheduler.Invocation[string]{first, second, third} {
+		out, _ := inv.Wait(ctx)
+		fmt.Println(out)
+	}
+	// Output:
+	// true task "sync": MaxQueued 2 reached for key "acme": scheduler: full: too many invocations waiting
+	// acme synced
+	// acme synced
+	// acme synced
+}

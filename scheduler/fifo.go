@@ -16,12 +16,19 @@ const minFIFO = 64
 
 func (q *fifo[T]) len() int { return q.size }
 
-func (q *fifo[T]) push(x *T) {
+// capacity is how many elements the buffer holds without growing.
+func (q *fifo[T]) capacity() int { return len(q.buf) }
+
+// push appends x, and reports whether the buffer grew beyond its
+// smallest size to take it.
+func (q *fifo[T]) push(x *T) (grew bool) {
 	if q.size == len(q.buf) {
 		q.resize(max(minFIFO, 2*len(q.buf)))
+		grew = len(q.buf) > minFIFO
 	}
 	q.buf[(q.head+q.size)%len(q.buf)] = x
 	q.size++
+	return grew
 }
 
 // pop removes and returns the oldest element, or nil if q is empty.

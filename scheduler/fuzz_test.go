@@ -13,6 +13,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	. "github.com/perkey/perkey/scheduler"
 )
 
@@ -32,7 +34,9 @@ const (
 )
 
 // fzSpecs are FuzzScheduler's tasks: every Running scope, every policy,
-// both dedupe modes, MaxWait, Limit 1 and 2, and a Group of four tasks.
+// both dedupe modes, MaxWait, Limit 1, 2 and 3 (with Drop and Replace), a
+// Rate with a Burst, MaxQueued per key and per task, and a Group of four
+// tasks.
 var fzSpecs = []fzSpec{
 	{"free", Options[fz]{Key: fzKey}},
 	{"freereg", Options[fz]{Registration: ByArguments, MaxWait: fzMaxWait}},
@@ -49,7 +53,16 @@ var fzSpecs = []fzSpec{
 	{"g2", Options[fz]{Running: ByKey, Registration: ByKey, Key: fzKey, Dedupe: UntilDone, Group: "g"}},
 	{"g3", Options[fz]{Running: ByKey, Key: fzKey, OnBusy: Replace, Group: "g"}},
 	{"g4", Options[fz]{Running: ByKey, Key: fzKey, OnBusy: Drop, Group: "g"}},
+	{"limit2replace", Options[fz]{Running: ByKey, Key: fzKey, Limit: 2, OnBusy: Replace}},
+	{"rated", Options[fz]{Running: ByKey, Key: fzKey, Limit: 3, Rate: rate.Every(time.Hour), Burst: 2, OnBusy: Drop}},
+	{"bounded", Options[fz]{Running: ByKey, Key: fzKey, MaxQueued: 2, OnFull: Reject, MaxWait: fzMaxWait}},
+	{"boundedfree", Options[fz]{MaxQueued: 2, OnFull: Reject}},
+	{"boundedreplace", Options[fz]{Running: ByKey, Key: fzKey, MaxQueued: 1, OnFull: Reject, OnBusy: Replace}},
 }
+
+// fzMaxQueued are the Config.MaxQueued bounds (with OnFull Reject) an
+// execution may run under; 0 is none.
+var fzMaxQueued = []int{0, 0, 3, 6}
 
 // FuzzScheduler decodes its input into a sequence of operations, runs them
 // on a real Scheduler in a synctest bubble and on the reference model
@@ -57,19 +70,23 @@ var fzSpecs = []fzSpec{
 // settled, checks that both agree on the state of every invocation, on
 // Stats and on Keys.
 //
-// The first byte sets MaxParallel (1 to 3); then every three bytes are one
-// operation (see fzRun.step): Submit (task, key, arguments, a cancellable
+// The first byte sets MaxParallel (1 to 3) and Config.MaxQueued (none, 3
+// or 6, with OnFull Reject); then every three bytes are one operation
+// (see fzRun.step): Submit (task, key, arguments, a cancellable
 // ctx or not, a task that ignores its ctx or not), release a running task
 // (it returns, fails, panics or calls Goexit), cancel a submission's ctx,
 // sleep, Wait with a deadline, and Close (in the background without a
 // deadline, with an expired ctx, or with a timeout).
 //
 // Besides the states, it checks: every invocation is final exactly once
-// (one final event, in a valid order, matching the model's path), Stats
-// adds up, the tasks count per-key and global in-flight work and never
-// exceed Limit or MaxParallel, nothing runs that the model says ended
-// without running, dedupe returns the same pointer exactly when the model
-// says so, Wait returns the right error at the right fake time, Close
+// (one final event, in a valid order, matching the model's path), Deduped
+// events come after their invocation's Queued event, Stats adds up, the
+// tasks count per-key and global in-flight work and never exceed Limit or
+// MaxParallel (and a Replace task never runs two of a key at once),
+// nothing runs that the model says ended without running, dedupe returns
+// the same pointer exactly when the model says so, Submit fails with
+// ErrFull exactly when the model says a bound is reached, Wait returns
+// the right error at the right fake time, Close
 // returns the right error (ErrLeaked naming the tasks that ignore their
 // ctx) at the right time, and all goroutines exit (synctest fails a
 // bubble whose goroutines are stuck).
@@ -129,6 +146,7 @@ type fzRun struct {
 	violations []string
 	events     map[uint64][]State
 	dedupes    map[uint64]int
+	throttled  map[uint64]int
 }
 
 // fzFailed aborts an execution after a mismatch; runFuzzScheduler recovers
@@ -147,8 +165,13 @@ func (r *fzRun) logf(format string, args ...any) {
 
 func runFuzzScheduler(t *testing.T, data []byte) {
 	maxParallel := 1 + int(data[0]%3)
+	maxQueued := fzMaxQueued[int(data[0]/3)%len(fzMaxQueued)]
 	data = data[1:]
-	s, err := New(Config{MaxParallel: maxParallel, CloseGrace: fzGrace})
+	cfg := Config{MaxParallel: maxParallel, CloseGrace: fzGrace, MaxQueued: maxQueued}
+	if maxQueued > 0 {
+		cfg.OnFull = Reject
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +179,9 @@ func runFuzzScheduler(t *testing.T, data []byte) {
 		t: t, s: s, base: time.Now(),
 		real: map[*mInv]*Invocation[int]{}, ctl: map[*mInv]*fzCtl{}, byID: map[uint64]*mInv{},
 		kill: make(chan struct{}), perKey: map[string]int{},
-		events: map[uint64][]State{}, dedupes: map[uint64]int{},
+		events: map[uint64][]State{}, dedupes: map[uint64]int{}, throttled: map[uint64]int{},
 	}
-	r.m = newModel(maxParallel, fzSpecs, r.base)
+	r.m = newModel(maxParallel, maxQueued, fzSpecs, r.base)
 	s.Subscribe(r.record)
 	for i := range fzSpecs {
 		task, err := NewTask(s, fzSpecs[i].name, r.taskFn(&fzSpecs[i]), fzSpecs[i].opts)
@@ -180,7 +203,7 @@ func runFuzzScheduler(t *testing.T, data []byte) {
 			r.teardown()
 		}
 	}()
-	r.logf("New MaxParallel %d", maxParallel)
+	r.logf("New MaxParallel %d MaxQueued %d", maxParallel, maxQueued)
 	for step := 0; len(data) > 0 && step < fzMaxOps; step++ {
 		var op [3]byte
 		data = data[copy(op[:], data):]
@@ -205,8 +228,13 @@ func (r *fzRun) teardown() {
 
 // taskFn returns the function of spec's task: it counts what runs per key
 // and globally, then waits for its gate (and, unless stubborn, its ctx).
+// A Replace task never runs two invocations of a key at once, whatever
+// its Limit.
 func (r *fzRun) taskFn(spec *fzSpec) func(context.Context, fz) (int, error) {
 	limit := max(spec.opts.Limit, 1)
+	if spec.opts.OnBusy == Replace {
+		limit = 1
+	}
 	return func(ctx context.Context, arg fz) (int, error) {
 		ctl, ok := ctx.Value(fzCtlKey{}).(*fzCtl)
 		if !ok {
@@ -217,8 +245,12 @@ func (r *fzRun) taskFn(spec *fzSpec) func(context.Context, fz) (int, error) {
 		if spec.opts.Running != Disabled {
 			key = cmp.Or(spec.opts.Group, spec.name) + "/" + fzScopeKey(spec, spec.opts.Running, arg)
 		}
-		r.enter(key, limit)
-		defer r.leave(key)
+		own := "" // a Replace task's invocations of the key, counted apart from a Group's other tasks
+		if spec.opts.OnBusy == Replace {
+			own = spec.name + "#" + fzScopeKey(spec, spec.opts.Running, arg)
+		}
+		r.enter(key, max(spec.opts.Limit, 1), own, limit)
+		defer r.leave(key, own)
 		if ctl.runs.Add(1) > 1 {
 			r.violate("submission %d ran twice", ctl.seq)
 		}
@@ -250,27 +282,36 @@ func (r *fzRun) taskFn(spec *fzSpec) func(context.Context, fz) (int, error) {
 	}
 }
 
-func (r *fzRun) enter(key string, limit int) {
+// enter counts a task that starts: globally, under its key (at most
+// limit), and under own (at most ownLimit) when own is set.
+func (r *fzRun) enter(key string, limit int, own string, ownLimit int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.global++
 	if r.global > r.s.MaxParallel() {
 		r.violations = append(r.violations, fmt.Sprintf("%d running over MaxParallel %d", r.global, r.s.MaxParallel()))
 	}
-	if key != "" {
-		r.perKey[key]++
-		if n := r.perKey[key]; n > limit {
-			r.violations = append(r.violations, fmt.Sprintf("key %s: %d running over Limit %d", key, n, limit))
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{key, limit}, {own, ownLimit}} {
+		if k.key != "" {
+			r.perKey[k.key]++
+			if n := r.perKey[k.key]; n > k.limit {
+				r.violations = append(r.violations, fmt.Sprintf("key %s: %d running over %d", k.key, n, k.limit))
+			}
 		}
 	}
 }
 
-func (r *fzRun) leave(key string) {
+func (r *fzRun) leave(key, own string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.global--
-	if key != "" {
-		r.perKey[key]--
+	for _, k := range []string{key, own} {
+		if k != "" {
+			r.perKey[k]--
+		}
 	}
 }
 
@@ -280,15 +321,23 @@ func (r *fzRun) violate(format string, args ...any) {
 	r.violations = append(r.violations, fmt.Sprintf(format, args...))
 }
 
-// record is the event hook: it keeps each invocation's state changes.
+// record is the event hook: it keeps each invocation's state changes, and
+// counts its Deduped and Throttled events, which must follow its Queued
+// event.
 func (r *fzRun) record(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ev.Deduped {
-		r.dedupes[ev.ID]++
-		return
+	if (ev.Deduped || ev.Throttled) && len(r.events[ev.ID]) == 0 {
+		r.violations = append(r.violations, fmt.Sprintf("invocation %d: %+v before its Queued event", ev.ID, ev))
 	}
-	r.events[ev.ID] = append(r.events[ev.ID], ev.State)
+	switch {
+	case ev.Deduped:
+		r.dedupes[ev.ID]++
+	case ev.Throttled:
+		r.throttled[ev.ID]++
+	default:
+		r.events[ev.ID] = append(r.events[ev.ID], ev.State)
+	}
 }
 
 // step runs one operation on both the scheduler and the model.
@@ -327,12 +376,18 @@ func (r *fzRun) submit(p1, p2 byte) {
 	r.logf("#%d Submit %s %+v cancellable=%v stubborn=%v", seq, spec.name, arg, cancellable, stubborn)
 
 	absorber := m.absorber(spec, arg)
+	full := absorber == nil && m.full(spec, arg)
 	got, err := task.Submit(ctx, arg)
 	switch {
 	case m.closing:
 		if !errors.Is(err, ErrClosed) || got != nil {
 			r.fail("Submit after Close = invocation %d, %v; want ErrClosed", got.ID(), err)
 		}
+	case full:
+		if !errors.Is(err, ErrFull) || got != nil {
+			r.fail("Submit #%d = invocation %d, %v; want ErrFull", seq, got.ID(), err)
+		}
+		r.logf("  #%d: ErrFull", seq)
 	case err != nil:
 		r.fail("Submit: %v", err)
 	case absorber != nil:

@@ -88,8 +88,11 @@ func (r *fzRun) finish() {
 		}
 	}
 	r.mu.Lock()
-	events, dedupeEvents := r.events, r.dedupes
+	events, dedupeEvents, throttled := r.events, r.dedupes, r.throttled
 	r.mu.Unlock()
+	if len(throttled) > 0 { // the rated task drops what it has no token for
+		r.fail("Throttled events %v; none can wait for a token", throttled)
+	}
 	for inv, real := range r.real {
 		id := real.ID()
 		if !slices.Equal(events[id], inv.path) {

@@ -12,20 +12,48 @@ import (
 )
 
 // The reference model of FuzzScheduler: a plain, single-threaded rendering
-// of the documented rules. The fuzz driver lets the real scheduler settle
-// (synctest.Wait) after every operation, so that at each step the model can
-// say exactly which invocation is Queued, Pending, Running or final:
+// of the package's documented guarantees (doc.go, Options, Policy,
+// FullPolicy, State, Stats), written from the docs, not from the
+// implementation: it knows nothing of actors' counters, the ready list or
+// the ring. The fuzz driver lets the real scheduler settle
+// (synctest.Wait) after every operation, so that at each step the model
+// can say exactly which invocation is Queued, Pending, Running or final.
+// The rules, and where each is promised:
 //
-//   - a key's invocations become Pending in FIFO order, while the key has
-//     fewer than Limit in flight and (Limit above 1) none taken but not yet
-//     started;
-//   - Pending invocations take slots in the order they became Pending, one
-//     per free slot of MaxParallel;
-//   - Drop ends Dropped what cannot become Pending at once; Replace ends
-//     the task's waiting invocations for the key and cancels its running
-//     one; registration dedupe returns the unfinished invocation of the
-//     same registration key (UntilStart: until it starts);
-//   - MaxWait, a Submit ctx and Close end waiting work without running it.
+//   - Keys (doc.go, Options.Running, Group): an invocation of a task with
+//     a Running scope waits in its key's FIFO (shared by a Group's tasks);
+//     one without goes straight to Pending.
+//   - Limit (Options.Limit): at most Limit of a key's invocations are
+//     Pending or Running. A key holds one place at a time in the slot
+//     queue: while one of its invocations is Pending and has not started,
+//     its next one waits Queued, and becomes Pending when that one starts.
+//   - Rate (Options.Rate): every start takes a token from a bucket of
+//     Burst tokens that refills at Rate; a key's head waits Queued while
+//     the bucket is empty; an idle key is remembered (Stats.Actors) until
+//     its bucket is full again. The fuzz's rated task refills one token
+//     an hour, so within an execution a bucket only loses tokens.
+//   - Slots (doc.go, fair across keys): Pending invocations take the free
+//     slots of MaxParallel in the order they became Pending.
+//   - Drop (Policy Drop): a submission is dropped when its key has no
+//     room: its Queued, Pending and Running invocations together number
+//     Limit, or the bucket's tokens do not cover every invocation of the
+//     key not started yet plus this one. Otherwise it is routed like any
+//     other, and never waits for the key's work to end.
+//   - Replace (Policy Replace): a submission ends its task's waiting
+//     invocations of the key, cancels the running ones (which return at
+//     once unless their task ignores its ctx), and waits Queued until
+//     every one it cancelled has returned, whatever the Limit.
+//   - Dedupe (Options.Registration, Dedupe): a submission matching an
+//     unfinished invocation of the same task and registration key (not
+//     started yet, with UntilStart) returns that invocation.
+//   - MaxQueued (Config.MaxQueued, Options.MaxQueued, FullPolicy Reject):
+//     a submission that is not deduplicated fails with ErrFull, creating
+//     nothing, when a bound's waiting invocations (Queued or Pending)
+//     already number its MaxQueued: the key's (the task's, without a
+//     Running scope) or the whole scheduler's. A Replace task's submission
+//     is never held back by its key's bound.
+//   - MaxWait, a Submit ctx and Close (Options.MaxWait, Task.Submit,
+//     Scheduler.Close) end waiting work without running it.
 //
 // Time is fake, and the driver keeps every deadline distinct (see
 // FuzzScheduler), so the order of events is never a coin toss.
@@ -90,18 +118,21 @@ func (inv *mInv) to(st State) {
 	inv.path = append(inv.path, st)
 }
 
+// mActor is one key: its FIFO of Queued invocations, and its Pending and
+// Running ones in the order they became Pending.
 type mActor struct {
 	key      string
 	queue    []*mInv
-	inflight []*mInv // Pending or Running
-	waiting  int     // taken but not started (tracked keyspaces)
+	inflight []*mInv
+	starts   int // tokens taken from its bucket (rated keyspaces)
 }
 
 type mKeyspace struct {
-	name    string
-	limit   int
-	tracked bool
-	actors  map[string]*mActor
+	name      string
+	limit     int
+	burst     int // the bucket's size; 0 without a Rate
+	maxQueued int
+	actors    map[string]*mActor
 }
 
 // model is the whole scheduler.
@@ -113,6 +144,7 @@ type model struct {
 	spaces      map[string]*mKeyspace
 	index       map[string]map[string]*mInv // task -> registration key -> invocation
 	outstanding int
+	maxQueued   int  // Config.MaxQueued, with OnFull Reject; 0 for none
 	closing     bool // Close was called
 	aborted     bool // Close gave up waiting
 	stopped     bool // Close has returned, or would now
@@ -122,8 +154,8 @@ type model struct {
 	returned []*mInv
 }
 
-func newModel(maxParallel int, specs []fzSpec, now time.Time) *model {
-	m := &model{now: now, maxParallel: maxParallel, spaces: map[string]*mKeyspace{}, index: map[string]map[string]*mInv{}}
+func newModel(maxParallel, maxQueued int, specs []fzSpec, now time.Time) *model {
+	m := &model{now: now, maxParallel: maxParallel, maxQueued: maxQueued, spaces: map[string]*mKeyspace{}, index: map[string]map[string]*mInv{}}
 	for i := range specs {
 		o := specs[i].opts
 		if o.Running == Disabled {
@@ -131,8 +163,11 @@ func newModel(maxParallel int, specs []fzSpec, now time.Time) *model {
 		}
 		name := cmp.Or(o.Group, specs[i].name)
 		if m.spaces[name] == nil {
-			limit := max(o.Limit, 1)
-			m.spaces[name] = &mKeyspace{name: name, limit: limit, tracked: limit > 1, actors: map[string]*mActor{}}
+			ks := &mKeyspace{name: name, limit: max(o.Limit, 1), maxQueued: o.MaxQueued, actors: map[string]*mActor{}}
+			if o.Rate > 0 {
+				ks.burst = max(o.Burst, 1)
+			}
+			m.spaces[name] = ks
 		}
 	}
 	return m
@@ -175,7 +210,42 @@ func (m *model) absorber(spec *fzSpec, arg fz) *mInv {
 	return inv
 }
 
-// submit creates and routes a new invocation; the caller checked dedupe.
+// full reports whether a new invocation of spec with arg finds a MaxQueued
+// bound reached (the caller checked dedupe): Submit then fails with
+// ErrFull.
+func (m *model) full(spec *fzSpec, arg fz) bool {
+	if o := spec.opts; o.MaxQueued > 0 && o.OnBusy != Replace {
+		waiting := 0
+		if ks := m.keyspace(spec); ks != nil {
+			if a := ks.actors[fzScopeKey(spec, o.Running, arg)]; a != nil {
+				waiting = len(a.queue) + countPending(a.inflight)
+			}
+		} else {
+			for _, inv := range m.ready {
+				if inv.spec == spec {
+					waiting++
+				}
+			}
+		}
+		if waiting >= o.MaxQueued {
+			return true
+		}
+	}
+	return m.maxQueued > 0 && len(m.waiting()) >= m.maxQueued
+}
+
+func countPending(invs []*mInv) int {
+	n := 0
+	for _, inv := range invs {
+		if inv.state == Pending {
+			n++
+		}
+	}
+	return n
+}
+
+// submit creates and routes a new invocation; the caller checked dedupe
+// and the bounds.
 func (m *model) submit(seq int, spec *fzSpec, arg fz, stubborn bool) *mInv {
 	inv := &mInv{seq: seq, spec: spec, ks: m.keyspace(spec), arg: arg, stubborn: stubborn,
 		key: fzScopeKey(spec, spec.opts.Running, arg), reg: fzScopeKey(spec, spec.opts.Registration, arg)}
@@ -197,17 +267,20 @@ func (m *model) submit(seq int, spec *fzSpec, arg fz, stubborn bool) *mInv {
 		return inv
 	}
 	a := m.actor(inv.ks, inv.key)
-	if spec.opts.OnBusy == Replace {
+	switch spec.opts.OnBusy {
+	case Drop:
+		if !m.room(inv.ks, a) {
+			m.final(inv, Dropped, ErrDropped)
+			m.forgetIdle(inv.ks, a)
+			m.settle()
+			return inv
+		}
+	case Replace:
 		m.replace(a, spec)
 		a = m.actor(inv.ks, inv.key)
 	}
 	a.queue = append(a.queue, inv)
 	m.advance(inv.ks, a)
-	if spec.opts.OnBusy == Drop && inv.state == Queued {
-		a.queue = slices.DeleteFunc(a.queue, func(j *mInv) bool { return j == inv })
-		m.final(inv, Dropped, ErrDropped)
-		m.advance(inv.ks, a)
-	}
 	m.settle()
 	return inv
 }
@@ -221,21 +294,55 @@ func (m *model) actor(ks *mKeyspace, key string) *mActor {
 	return a
 }
 
+// room reports whether a's key can take one more invocation (Drop): its
+// Limit is not taken by what it holds, and its bucket covers every
+// invocation not started yet plus this one.
+func (m *model) room(ks *mKeyspace, a *mActor) bool {
+	if len(a.queue)+len(a.inflight) >= ks.limit {
+		return false
+	}
+	unstarted := len(a.queue) + countPending(a.inflight)
+	return ks.burst == 0 || ks.burst-a.starts >= unstarted+1
+}
+
+// mayStart reports whether the head of a's queue may become Pending.
+func (m *model) mayStart(ks *mKeyspace, a *mActor) bool {
+	switch {
+	case len(a.queue) == 0 || len(a.inflight) >= ks.limit:
+		return false
+	case countPending(a.inflight) > 0: // one place at a time in the slot queue
+		return false
+	case ks.burst > 0 && ks.burst-a.starts < 1: // no token
+		return false
+	}
+	head := a.queue[0]
+	if head.spec.opts.OnBusy == Replace {
+		for _, inv := range a.inflight {
+			if inv.spec == head.spec && inv.replacing {
+				return false // waits for what it replaced to return
+			}
+		}
+	}
+	return true
+}
+
 // advance makes Pending what a's key may start, and forgets a once idle.
 func (m *model) advance(ks *mKeyspace, a *mActor) {
 	if ks.actors[a.key] != a {
 		return // forgotten already
 	}
-	for len(a.inflight) < ks.limit && a.waiting == 0 && len(a.queue) > 0 {
+	for m.mayStart(ks, a) {
 		inv := a.queue[0]
 		a.queue = a.queue[1:]
 		a.inflight = append(a.inflight, inv)
-		if ks.tracked {
-			a.waiting++
-		}
 		m.makePending(inv)
 	}
-	if len(a.inflight) == 0 && len(a.queue) == 0 {
+	m.forgetIdle(ks, a)
+}
+
+// forgetIdle forgets a key with no work, unless its bucket is refilling.
+func (m *model) forgetIdle(ks *mKeyspace, a *mActor) {
+	if len(a.inflight) == 0 && len(a.queue) == 0 && a.starts == 0 {
 		delete(ks.actors, a.key)
 	}
 }
@@ -245,7 +352,8 @@ func (m *model) makePending(inv *mInv) {
 	m.ready = append(m.ready, inv)
 }
 
-// replace makes room for a new invocation of the Replace task spec on a.
+// replace makes room for a new invocation of the Replace task spec on a:
+// its waiting invocations end, its running ones are cancelled.
 func (m *model) replace(a *mActor, spec *fzSpec) {
 	for _, inv := range slices.Clone(a.queue) {
 		if inv.spec == spec {
@@ -280,9 +388,6 @@ func (m *model) endWaiting(inv *mInv, st State, errs ...error) {
 		if inv.ks != nil {
 			a := inv.ks.actors[inv.key]
 			a.inflight = slices.DeleteFunc(a.inflight, func(j *mInv) bool { return j == inv })
-			if inv.ks.tracked {
-				a.waiting--
-			}
 			m.advance(inv.ks, a)
 		}
 	}
@@ -298,10 +403,12 @@ func (m *model) settle() {
 			inv.to(Running)
 			inv.ran = true
 			m.running = append(m.running, inv)
-			if inv.ks != nil && inv.ks.tracked {
+			if inv.ks != nil {
 				a := inv.ks.actors[inv.key]
-				a.waiting--
-				m.advance(inv.ks, a)
+				if inv.ks.burst > 0 {
+					a.starts++ // the start takes a token
+				}
+				m.advance(inv.ks, a) // its next may take its place in the slot queue
 			}
 		}
 		if len(m.returned) == 0 {
@@ -429,7 +536,9 @@ func (m *model) stubbornRunning() []*mInv {
 	return out
 }
 
-// gauges returns the model's Stats, with the gauges of this moment.
+// gauges returns the model's Stats, with the gauges of this moment: the
+// live keys are those with work, and rated ones refilling, until the
+// scheduler has stopped.
 func (m *model) gauges() Stats {
 	st := m.stats
 	st.Queued, st.Pending, st.Running, st.Actors = 0, 0, len(m.running), 0
@@ -438,6 +547,9 @@ func (m *model) gauges() Stats {
 			st.Actors++
 			st.Queued += len(a.queue)
 		}
+	}
+	if m.stopped {
+		st.Actors = 0
 	}
 	st.Pending = len(m.ready)
 	return st
@@ -451,6 +563,9 @@ func (m *model) keys() []KeyStats {
 	}
 	for _, ks := range m.spaces {
 		for _, a := range ks.actors {
+			if len(a.queue) == 0 && len(a.inflight) == 0 {
+				continue // a rated key refilling: no work to list
+			}
 			k := KeyStats{Task: ks.name, Key: a.key, Queued: len(a.queue)}
 			for _, inv := range a.inflight {
 				if inv.state == Running {

@@ -27,11 +27,37 @@ var fzSeeds = [][]byte{
 		fzSub("wait", 2, 0), fzSub("done", 2, 0), fzRel(0, fzOK), fzCancel(1), fzRel(0, fzOK)),
 	// Close with a timeout that passes while MaxWait work expires.
 	fzOps(1, fzSub("wait", 0, 0), fzSub("g1", 0, 0), fzSub("g1", 0, 0), fzClose(fzCloseTimeout, 25)),
+	// Drop with Limit 2 while the one slot is taken: the first is Pending
+	// and not started, the second still has room (it waits Queued for the
+	// first to start), the third has none. (Issue 10, item 1.)
+	fzOps(1, fzSub("wait", 2, 0), fzSub("limit2drop", 0, 0), fzSub("limit2drop", 0, 0), fzSub("limit2drop", 0, 0),
+		fzRel(0, fzOK), fzRel(0, fzOK), fzRel(0, fzOK)),
+	// Drop with a Burst of 2 tokens: two in a row have room, the third
+	// has no token; the key is remembered while its bucket refills.
+	fzOps(1, fzSub("wait", 2, 0), fzSub("rated", 0, 0), fzSub("rated", 0, 0), fzSub("rated", 0, 0),
+		fzRel(0, fzOK), fzRel(0, fzOK), fzRel(0, fzOK), fzSub("rated", 0, 0), fzSub("rated", 1, 0)),
+	// Replace with Limit 2: the replaced task ignores its ctx and keeps
+	// running; the replacing one waits until it returns. (Item 2.)
+	fzOps(2, fzSub("limit2replace", 0, fzStubborn), fzSub("limit2replace", 0, 0), fzSleep(3),
+		fzSub("limit2replace", 0, 0), fzRel(0, fzOK), fzRel(0, fzOK)),
+	// MaxQueued per key, per task and with Replace, with OnFull Reject.
+	fzOps(1, fzSub("bounded", 0, 0), fzSub("bounded", 0, 0), fzSub("bounded", 0, 0), fzSub("bounded", 0, 0),
+		fzSub("boundedfree", 1, 0), fzSub("boundedfree", 1, 0), fzSub("boundedfree", 1, 0),
+		fzSub("boundedreplace", 2, 0), fzSub("boundedreplace", 2, 0), fzSub("boundedreplace", 2, 0),
+		fzRel(0, fzOK), fzSub("bounded", 0, 0), fzSub("bounded", 0, 0)),
+	// Config.MaxQueued 3, OnFull Reject: the fourth waiting one is refused,
+	// a deduplicated one is not.
+	fzOpsBounded(1, 2, fzSub("wait", 0, 0), fzSub("wait", 0, 0), fzSub("free", 1, 0), fzSub("start", 2, 0),
+		fzSub("wait", 1, 0), fzSub("start", 2, 0), fzRel(0, fzOK), fzSub("wait", 1, 0)),
 }
 
 // Seed builders: fzOps takes MaxParallel and the operations.
-func fzOps(maxParallel int, ops ...[3]byte) []byte {
-	out := []byte{byte(maxParallel - 1)}
+func fzOps(maxParallel int, ops ...[3]byte) []byte { return fzOpsBounded(maxParallel, 0, ops...) }
+
+// fzOpsBounded is fzOps with the index of a Config.MaxQueued in
+// fzMaxQueued.
+func fzOpsBounded(maxParallel, bound int, ops ...[3]byte) []byte {
+	out := []byte{byte(bound*3 + maxParallel - 1)}
 	for _, op := range ops {
 		out = append(out, op[:]...)
 	}

@@ -159,8 +159,26 @@ func (r *recorder) all() []Event {
 func (r *recorder) states(id uint64) []State {
 	var out []State
 	for _, ev := range r.all() {
-		if ev.ID == id && !ev.Deduped {
+		if ev.ID == id && !ev.Deduped && !ev.Throttled {
 			out = append(out, ev.State)
+		}
+	}
+	return out
+}
+
+// path returns every event of one invocation, in order: its states, and
+// "Throttled" and "Deduped" for those notes.
+func (r *recorder) path(id uint64) []string {
+	var out []string
+	for _, ev := range r.all() {
+		switch {
+		case ev.ID != id:
+		case ev.Deduped:
+			out = append(out, "Deduped")
+		case ev.Throttled:
+			out = append(out, "Throttled")
+		default:
+			out = append(out, ev.State.String())
 		}
 	}
 	return out

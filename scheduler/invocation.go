@@ -13,10 +13,14 @@ import (
 // the workers need. It lives inside the user's *Invocation, so an
 // invocation costs one allocation; what only some jobs need is in extra.
 type job struct {
-	state  atomic.Uint32 // a State; Pending -> Running and Pending -> final are compare-and-swaps
-	sig    atomic.Uint32 // the Done channel's progress: sigNone, sigMaking, sigMade, sigClosed
-	early  bool          // its ctx ended before the dispatcher routed it (dispatcher-owned)
-	handed bool          // it went into the ring (dispatcher-owned)
+	state atomic.Uint32 // a State; Pending -> Running and Pending -> final are compare-and-swaps
+	sig   atomic.Uint32 // the Done channel's progress: sigNone, sigMaking, sigMade, sigClosed
+	// Dispatcher-owned flags.
+	early     bool // its ctx ended before the dispatcher routed it
+	handed    bool // it went into the ring
+	routed    bool // the dispatcher has routed it (and sent its Queued event)
+	throttled bool // its Throttled event was sent
+	replaced  bool // a newer Replace submission cancelled it while it ran
 	// msg carries the job to the dispatcher: its submission, then its
 	// completion.
 	msg msgNode
@@ -61,6 +65,10 @@ type extra struct {
 	cancel atomic.Pointer[context.CancelCauseFunc]
 
 	started time.Time // the start, reported to a tracked key's actor
+
+	// timer is the job's MaxWait deadline's place in the dispatcher's
+	// timer heap, plus one; zero when it has none there.
+	timer int
 }
 
 // submitCtx returns the ctx the job was submitted with, as far as it

@@ -22,7 +22,8 @@ func (k KeyStats) Busy() int { return k.Queued + k.Pending + k.Running }
 // Key returns the load of one key of the named task (for a grouped task,
 // of the Group's key; Task is then the Group's name), asked of the
 // dispatcher. An idle or unknown key, a task without a Running scope, and
-// a scheduler whose Close has returned give a zero load.
+// a scheduler whose Close has returned give a zero load; a call after
+// Close keeps nothing, however often it is made.
 func (s *Scheduler) Key(task, key string) KeyStats {
 	out := KeyStats{Task: task, Key: key}
 	if !s.made() {
@@ -47,7 +48,8 @@ func (s *Scheduler) Key(task, key string) KeyStats {
 // and key), at most n of them; n <= 0 means all. Only keys with work are
 // listed, and only for tasks with a Running scope. It asks the dispatcher
 // and costs a pass over the live keys: it is meant for monitors and
-// operators, not for every request.
+// operators, not for every request. Once Close has returned it returns
+// nil and keeps nothing.
 func (s *Scheduler) Keys(n int) []KeyStats {
 	if !s.made() {
 		return nil

@@ -25,6 +25,9 @@ type Scheduler struct {
 	runCtx    context.Context
 	cancelRun context.CancelFunc
 	stopped   chan struct{} // closed when the dispatcher has joined everything
+	closing   chan struct{} // closed by the first Close: blocked Submits give up
+	queued    *globalBound  // Config.MaxQueued; nil without a bound
+	onFull    FullPolicy    // Config.OnFull
 
 	closed atomic.Bool // Close was called: Submit fails
 	// closeMu orders Submits that register a ctx hook (and count it in wg)
@@ -73,6 +76,9 @@ func New(cfg Config) (*Scheduler, error) {
 		tasks:       make(map[string]*taskCore),
 		groups:      make(map[string]*keyspace),
 		stopped:     make(chan struct{}),
+		closing:     make(chan struct{}),
+		queued:      newGlobalBound(cfg.MaxQueued),
+		onFull:      cfg.OnFull,
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
 	if cfg.OnEvent != nil {
@@ -85,9 +91,10 @@ func New(cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
-// Close stops the scheduler. New submissions fail with ErrClosed at once;
-// queued and running work is allowed to finish, and Close returns nil when
-// it has and every goroutine the scheduler started has exited.
+// Close stops the scheduler. New submissions fail with ErrClosed at once,
+// and so do Submits blocked on a full MaxQueued (see FullPolicy); queued
+// and running work is allowed to finish, and Close returns nil when it has
+// and every goroutine the scheduler started has exited.
 //
 // If ctx ends first, Close ends all waiting work Canceled (its error wraps
 // ErrClosed), cancels the contexts of running tasks, and waits up to
@@ -111,6 +118,7 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	first := !s.closed.Swap(true)
 	s.closeMu.Unlock()
 	if first {
+		close(s.closing)
 		s.inbox.push(&msgNode{kind: msgClose})
 	}
 
@@ -168,13 +176,23 @@ func (s *Scheduler) describeRunning() string {
 
 // ask runs f on the dispatcher goroutine, where it may read the
 // dispatcher's state, and waits for it. It returns false, without running
-// f, once the dispatcher has stopped.
+// f and keeping nothing, once the dispatcher has stopped.
 func (s *Scheduler) ask(f func()) bool {
+	select {
+	case <-s.stopped:
+		return false
+	default:
+	}
 	done := make(chan struct{})
 	s.askMu.Lock()
 	s.asks = append(s.asks, func() { f(); close(done) })
 	s.askMu.Unlock()
 	if !s.inbox.push(&msgNode{kind: msgAsk}) {
+		// The dispatcher has stopped: it answered every ask whose
+		// message got in, so what is queued now will never run.
+		s.askMu.Lock()
+		s.asks = nil
+		s.askMu.Unlock()
 		return false
 	}
 	select {
@@ -198,19 +216,20 @@ func (s *Scheduler) answer() {
 
 // register adds a task, refusing duplicate names, a Group whose settings
 // differ, and a closed scheduler. A grouped task takes the Group's
-// keyspace.
+// keyspace, and a keyed task its keyspace's bound.
 func (s *Scheduler) register(c *taskCore) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return taskError(c.name, "", ErrClosed)
 	}
 	s.tasksMu.Lock()
 	defer s.tasksMu.Unlock()
 	if _, dup := s.tasks[c.name]; dup {
-		return ErrDuplicateName
+		return badInput(c.name, ErrDuplicateName, "name is taken by another task")
 	}
 	if c.ks != nil && c.ks.group {
 		if g, ok := s.groups[c.ks.name]; ok {
 			if err := g.conflicts(c.ks); err != nil {
+				err.task = c.name
 				return err
 			}
 			c.ks = g
@@ -218,6 +237,10 @@ func (s *Scheduler) register(c *taskCore) error {
 			s.groups[c.ks.name] = c.ks
 		}
 	}
+	if c.ks != nil {
+		c.keyBound = c.ks.bound
+	}
+	c.bounded = c.keyBound != nil || s.queued != nil
 	s.tasks[c.name] = c
 	return nil
 }
@@ -229,7 +252,7 @@ func (s *Scheduler) submit(j *job) error {
 		return s.submitCancelable(j)
 	}
 	if s.closed.Load() || !s.push(j) {
-		return fmt.Errorf("task %q: %w", c.name, ErrClosed)
+		return taskError(c.name, "", ErrClosed)
 	}
 	return nil
 }
@@ -241,7 +264,7 @@ func (s *Scheduler) submitCancelable(j *job) error {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed.Load() {
-		return fmt.Errorf("task %q: %w", j.task.name, ErrClosed)
+		return taskError(j.task.name, "", ErrClosed)
 	}
 	s.watchCtx(j)
 	s.push(j) // cannot fail: the inbox is sealed only after Close
@@ -270,7 +293,11 @@ func (s *Scheduler) deduped(j *job) {
 		s.notesMu.Lock()
 		s.notes = append(s.notes, dedupeNote{j: j, at: time.Now(), st: j.loadState().public()})
 		s.notesMu.Unlock()
-		s.inbox.push(&msgNode{kind: msgDeduped})
+		if !s.inbox.push(&msgNode{kind: msgDeduped}) {
+			s.notesMu.Lock() // stopped: nobody will report them
+			s.notes = nil
+			s.notesMu.Unlock()
+		}
 	}
 }
 
@@ -281,17 +308,33 @@ type dedupeNote struct {
 	st State
 }
 
-// reportDedupes sends the Deduped events noted so far; the dispatcher calls
-// it.
+// reportDedupes sends the Deduped events noted so far whose invocation has
+// been routed (its Queued event sent); the dispatcher calls it. The notes
+// are shared, so a message may find notes whose invocation's submission
+// is still on its way (a later batch): they wait for it, in order. Each
+// note's own message comes after its invocation's submission, so every
+// note is sent by then.
 func (s *Scheduler) reportDedupes() {
 	s.notesMu.Lock()
 	notes := s.notes
 	s.notes = nil
 	s.notesMu.Unlock()
-	if s.listening() {
-		for _, n := range notes {
-			s.d.events = append(s.d.events, n.j.event(n.st, nil, n.at, true))
+	d := &s.d
+	if len(d.heldNotes) > 0 {
+		notes = append(d.heldNotes, notes...)
+		d.heldNotes = nil
+	}
+	if !s.listening() {
+		return
+	}
+	for _, n := range notes {
+		if !n.j.routed {
+			d.heldNotes = append(d.heldNotes, n)
+			continue
 		}
+		ev := n.j.event(n.st, nil, n.at)
+		ev.Deduped = true
+		d.events = append(d.events, ev)
 	}
 }
 
@@ -302,6 +345,9 @@ func (s *Scheduler) reportDedupes() {
 // the final event, and the waiters are woken once the job's key has moved
 // on (closeDone).
 func (s *Scheduler) finish(j *job, from, to State, err error) {
+	if from < Running && j.task.bounded {
+		j.task.givePlaces(j.key) // it never ran: its places go now
+	}
 	j.err = err
 	if j.loadState() != to { // a worker's compare-and-swap may have set it
 		j.state.Store(uint32(to))

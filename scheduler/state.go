@@ -61,8 +61,13 @@ func (s State) String() string {
 func (s State) Final() bool { return s >= Succeeded && s <= Canceled }
 
 // Event reports one state change of one invocation to Config.OnEvent and
-// to the hooks given to Subscribe; or, with Deduped set, a submission
-// collapsed into an invocation, which is not a state change.
+// to the hooks given to Subscribe; or, with Deduped or Throttled set, a
+// note about an invocation that is not a state change.
+//
+// For any one invocation, events arrive in this order: Queued; then at
+// most one Throttled; then Pending, Running and a final state, or a final
+// state straight from Queued or Pending. Deduped events come after Queued,
+// anywhere among the rest.
 type Event struct {
 	Time  time.Time // when the change happened
 	Task  string    // the task's name
@@ -75,7 +80,15 @@ type Event struct {
 	Err error
 	// Deduped marks a submission collapsed into the invocation ID by
 	// registration dedupe. It is not a state change: Time is when Submit
-	// was called and State the invocation's state then. It arrives after
-	// the invocation's Queued event, but possibly after later ones too.
+	// was called and State the invocation's state then. It always arrives
+	// after the invocation's Queued event, possibly after later ones too.
 	Deduped bool
+	// Throttled marks an invocation that is at the head of its key and
+	// waits for a Rate token (see Options.Rate). It is not a state change:
+	// State is Queued and Time is when the wait began. It comes after the
+	// invocation's Queued event, at most once, and the next event for the
+	// invocation (Pending, or a final state if it ends while it waits) ends
+	// the wait. It is sent if someone listens as the wait begins: a
+	// listener that subscribes during a wait does not hear of it.
+	Throttled bool
 }

@@ -26,7 +26,7 @@ type Stats struct {
 	Queued  int // invocations Queued
 	Pending int // invocations Pending
 	Running int // invocations Running
-	Actors  int // live per-key actors: keys with work queued or in flight
+	Actors  int // live per-key actors: keys with work queued or in flight, and rated keys whose limiter is still refilling
 }
 
 // Stats returns a snapshot of the scheduler's counters and gauges. It is

@@ -27,6 +27,14 @@ type taskCore struct {
 	onBusy       Policy
 	dedupe       Dedupe
 	maxWait      time.Duration
+	onFull       FullPolicy
+
+	// keyBound is Options.MaxQueued: the keyspace's (shared by a Group),
+	// or the task's own without a Running scope; nil without one. bounded
+	// says whether Submit takes places at all: under keyBound or under the
+	// scheduler's Config.MaxQueued.
+	keyBound *keyBound
+	bounded  bool
 
 	// ks holds the actors of the task's keys; nil without a Running
 	// scope. Only the dispatcher touches the actors.
@@ -41,18 +49,19 @@ type taskCore struct {
 // NewTask registers fn on s under name, with the concurrency rules in opts.
 // It fails with ErrNilScheduler, ErrNilFunc, ErrEmptyName, ErrDuplicateName,
 // ErrNoKeyFunc or ErrBadOption for bad arguments, and with ErrClosed once
-// Close has been called.
+// Close has been called; the error names the task and the option at fault,
+// and the task is not registered (its name stays free).
 func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R, error), opts Options[A]) (*Task[A, R], error) {
 	switch {
-	case !s.made():
-		return nil, ErrNilScheduler
-	case fn == nil:
-		return nil, ErrNilFunc
 	case name == "":
-		return nil, ErrEmptyName
+		return nil, &inputError{what: "NewTask: the task name is empty", err: ErrEmptyName}
+	case !s.made():
+		return nil, badInput(name, ErrNilScheduler, "NewTask: the scheduler is nil, or not made by New")
+	case fn == nil:
+		return nil, badInput(name, ErrNilFunc, "NewTask: the task func is nil")
 	}
-	if err := opts.validate(); err != nil {
-		return nil, fmt.Errorf("task %q: %w", name, err)
+	if err := opts.validate(name); err != nil {
+		return nil, err
 	}
 	t := &Task[A, R]{fn: fn, key: opts.Key, label: opts.Label}
 	t.core = taskCore{
@@ -63,16 +72,19 @@ func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R
 		onBusy:       opts.OnBusy,
 		dedupe:       opts.Dedupe,
 		maxWait:      opts.MaxWait,
+		onFull:       opts.OnFull,
 	}
 	if opts.Running != Disabled {
 		ksName := name
 		if opts.Group != "" {
 			ksName = opts.Group
 		}
-		t.core.ks = newKeyspace(ksName, opts.Group != "", opts.Limit, opts.Rate, opts.Burst)
+		t.core.ks = newKeyspace(ksName, opts.Group != "", opts.Limit, opts.Rate, opts.Burst, opts.MaxQueued)
+	} else {
+		t.core.keyBound = newKeyBound(opts.MaxQueued)
 	}
 	if err := s.register(&t.core); err != nil {
-		return nil, fmt.Errorf("task %q: %w", name, err)
+		return nil, err
 	}
 	return t, nil
 }
@@ -98,36 +110,49 @@ func (t *Task[A, R]) Name() string {
 // ended makes Submit fail with an error wrapping ErrCanceled and the cause,
 // and creates nothing.
 //
-// Submit never blocks: there is no bound on the work waiting, and a
-// producer that outpaces the tasks for long should pace itself (Stats
-// tells how much waits).
+// Without a MaxQueued bound (Config.MaxQueued, Options.MaxQueued), the
+// default, Submit never blocks: there is no bound on the work waiting,
+// and a producer that outpaces the tasks for long should pace itself
+// (Stats tells how much waits). With one, a Submit that finds it reached
+// waits for room or fails with ErrFull, as its OnFull says; waiting, it
+// fails with an error wrapping ErrCanceled if ctx ends first, and with
+// ErrClosed if Close is called first. Either way it created nothing.
 //
 // Submit fails with ErrNilContext for a nil ctx, ErrEmptyKey when
 // Options.Key returns "", a *PanicError when Options.Key or Options.Label
-// panics, and ErrClosed once Close has been called.
+// panics, and ErrClosed once Close has been called. Every error names the
+// task, and the option or argument at fault.
 func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error) {
 	switch {
 	case t == nil || t.core.s == nil:
-		return nil, fmt.Errorf("%w: nil task, or one not made by NewTask", ErrInvalid)
+		return nil, fmt.Errorf("%w: Submit on a nil Task, or one not made by NewTask", ErrInvalid)
 	case ctx == nil:
-		return nil, ErrNilContext
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, canceled(context.Cause(ctx))
+		return nil, badInput(t.core.name, ErrNilContext, "Submit ctx is nil")
 	}
 	c := &t.core
+	if err := ctx.Err(); err != nil {
+		return nil, taskError(c.name, "Submit ctx ended", canceled(context.Cause(ctx)))
+	}
 	if c.s.closed.Load() {
 		// Checked first: a closed scheduler refuses even a submission
 		// that an unfinished invocation would absorb.
-		return nil, fmt.Errorf("task %q: %w", c.name, ErrClosed)
+		return nil, taskError(c.name, "", ErrClosed)
 	}
 	key, reg, label, err := t.keys(args)
 	if err != nil {
 		return nil, err
 	}
 	if c.registration == Disabled {
+		if c.bounded {
+			if err := c.takePlaces(ctx, key); err != nil {
+				return nil, err
+			}
+		}
 		inv := t.newInvocation(ctx, args, key, "", label)
 		if err := c.s.submit(&inv.j); err != nil {
+			if c.bounded {
+				c.givePlaces(key)
+			}
 			return nil, err
 		}
 		return &inv.Invocation, nil
@@ -146,15 +171,35 @@ func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error)
 // register finds the unfinished invocation that absorbs a submission with
 // the registration key reg, or submits a new one and indexes it, under the
 // task's lock.
+//
+// With a MaxQueued bound, it takes the places the new invocation needs
+// without the lock (it may wait for them), then looks again: a matching
+// invocation submitted meanwhile absorbs it, and the places go back.
 func (t *Task[A, R]) register(ctx context.Context, args A, key, reg, label string) (j *job, absorbed bool, err error) {
 	c := &t.core
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if j, ok := c.index.get(reg); ok && c.absorbs(j) {
+		c.mu.Unlock()
 		return j, true, nil
 	}
+	if c.bounded {
+		c.mu.Unlock()
+		if err := c.takePlaces(ctx, key); err != nil {
+			return nil, false, err
+		}
+		c.mu.Lock()
+		if j, ok := c.index.get(reg); ok && c.absorbs(j) {
+			c.mu.Unlock()
+			c.givePlaces(key)
+			return j, true, nil
+		}
+	}
+	defer c.mu.Unlock()
 	inv := t.newInvocation(ctx, args, key, reg, label)
 	if err := c.s.submit(&inv.j); err != nil {
+		if c.bounded {
+			c.givePlaces(key)
+		}
 		return nil, false, err
 	}
 	c.index.put(reg, &inv.j)
@@ -233,7 +278,7 @@ func (t *Task[A, R]) callKey(args A) (key string, err error) {
 		}
 	}()
 	if key = t.key(args); key == "" {
-		err = fmt.Errorf("task %q: %w", t.core.name, ErrEmptyKey)
+		err = badInput(t.core.name, ErrEmptyKey, "Key returned an empty key")
 	}
 	return key, err
 }

@@ -8,10 +8,13 @@ import (
 
 // timers holds the dispatcher's deadlines in a min-heap, with one timer for
 // the earliest: a job's MaxWait, an actor's wake-up (a rate token due, or
-// its limiter refilled so that it may be forgotten), and the next tidy. Entries are never
-// removed early: one that no longer applies (a job that started, an actor
-// woken or forgotten since) is skipped when it comes due, so the heap holds
-// at most the jobs submitted within one MaxWait and one entry per rated key.
+// its limiter refilled so that it may be forgotten), and the next tidy.
+//
+// A job's deadline leaves the heap as soon as the job is final (each job
+// knows its place in the heap), so the heap holds only the jobs still in
+// flight: never a finished job's arguments or result. An actor's wake-up
+// that no longer applies (the actor was woken or forgotten since) is
+// skipped when it comes due: there is at most about one per rated key.
 type timers struct {
 	h     deadlines
 	timer *time.Timer
@@ -25,18 +28,36 @@ type deadline struct {
 	gen uint64    // for the actor's generation then; or, with neither, a tidy
 }
 
+// deadlines is the heap. It keeps each job's place in job.x.timer.
 type deadlines []deadline
 
 func (h deadlines) Len() int           { return len(h) }
 func (h deadlines) Less(i, k int) bool { return h[i].at.Before(h[k].at) }
-func (h deadlines) Swap(i, k int)      { h[i], h[k] = h[k], h[i] }
-func (h *deadlines) Push(x any)        { *h = append(*h, x.(deadline)) }
+func (h deadlines) Swap(i, k int) {
+	h[i], h[k] = h[k], h[i]
+	h.place(i)
+	h.place(k)
+}
+func (h *deadlines) Push(x any) {
+	*h = append(*h, x.(deadline))
+	h.place(len(*h) - 1)
+}
 func (h *deadlines) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	old[len(old)-1] = deadline{}
 	*h = old[:len(old)-1]
+	if x.j != nil {
+		x.j.x.timer = 0
+	}
 	return x
+}
+
+// place records in a job its deadline's place in the heap.
+func (h deadlines) place(i int) {
+	if j := h[i].j; j != nil {
+		j.x.timer = i + 1
+	}
 }
 
 func (t *timers) init() {
@@ -45,6 +66,23 @@ func (t *timers) init() {
 }
 
 func (t *timers) add(d deadline) { heap.Push(&t.h, d) }
+
+// remove takes j's deadline out of the heap, if it is there.
+func (t *timers) remove(j *job) {
+	if i := j.x.timer; i != 0 {
+		heap.Remove(&t.h, i-1)
+		t.shrink()
+	}
+}
+
+// shrink gives back the space a burst of deadlines grew, once most of it
+// is unused. A shrink copies what is left and is paid for by the many
+// more deadlines removed since the heap was last that size.
+func (t *timers) shrink() {
+	if cap(t.h) > maxKeptQueue && len(t.h) < cap(t.h)/4 {
+		t.h = slices.Clone(t.h)
+	}
+}
 
 // rearm sets the timer for the earliest deadline, if it changed.
 func (t *timers) rearm() {
@@ -68,6 +106,13 @@ func (t *timers) stop() {
 
 // expireAfter ends j Expired at at, if it is still waiting then.
 func (s *Scheduler) expireAfter(j *job, at time.Time) { s.d.timers.add(deadline{at: at, j: j}) }
+
+// dropDeadline forgets j's MaxWait deadline once j is final.
+func (s *Scheduler) dropDeadline(j *job) {
+	if j.x != nil && j.x.timer != 0 {
+		s.d.timers.remove(j)
+	}
+}
 
 // wakeAt advances a again at at, unless something earlier is already due
 // for it.
@@ -108,9 +153,7 @@ func (s *Scheduler) fireTimers() {
 			s.advance(d.a)
 		}
 	}
-	if cap(t.h) > 4096 && len(t.h) < cap(t.h)/4 {
-		t.h = slices.Clone(t.h) // give back what a burst of deadlines grew
-	}
+	t.shrink()
 	t.rearm()
 	s.flushEvents()
 }

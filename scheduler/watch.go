@@ -9,11 +9,17 @@ import (
 // that share a ctx share a watch, so a batch submitted under one request
 // ctx costs one hook on it, and one goroutine when it ends, not one per
 // job (the runtime never frees a goroutine's descriptor).
+//
+// A long-lived ctx (a server's base ctx, say) may always have some job
+// waiting under it, so its watch lives as long as the ctx: its set of jobs
+// shrinks as they leave, so that its memory follows the jobs waiting now,
+// not the most that ever waited at once.
 type watch struct {
 	ctx    context.Context
-	shared bool              // in s.watches; false for a ctx that cannot be a map key
-	jobs   map[*job]struct{} // the jobs still waiting; nil once ctx has ended
-	stop   func() bool       // stops the hook on ctx
+	shared bool                      // in s.watches; false for a ctx that cannot be a map key
+	ended  bool                      // ctx has ended: the hook has taken the jobs
+	jobs   shrinkMap[*job, struct{}] // the jobs still waiting
+	stop   func() bool               // stops the hook on ctx
 }
 
 // watchCtx registers j, whose ctx can end, with the watch of its ctx,
@@ -31,7 +37,7 @@ func (s *Scheduler) watchCtx(j *job) {
 		w, _ = s.watches.get(ctx)
 	}
 	if w == nil {
-		w = &watch{ctx: ctx, shared: shared, jobs: make(map[*job]struct{})}
+		w = &watch{ctx: ctx, shared: shared}
 		s.wg.Add(1)
 		w.stop = context.AfterFunc(ctx, func() {
 			defer s.wg.Done()
@@ -41,7 +47,7 @@ func (s *Scheduler) watchCtx(j *job) {
 			s.watches.put(ctx, w)
 		}
 	}
-	w.jobs[j] = struct{}{}
+	w.jobs.put(j, struct{}{})
 	j.x.watch = w
 }
 
@@ -49,8 +55,9 @@ func (s *Scheduler) watchCtx(j *job) {
 // still waiting under it is sent to the dispatcher to be cancelled.
 func (s *Scheduler) ctxEnded(w *watch) {
 	s.watchMu.Lock()
-	jobs := w.jobs
-	w.jobs = nil
+	jobs := w.jobs.m
+	w.jobs = shrinkMap[*job, struct{}]{}
+	w.ended = true
 	s.forgetWatch(w)
 	s.watchMu.Unlock()
 	for j := range jobs {
@@ -68,15 +75,15 @@ func (s *Scheduler) unwatch(j *job) {
 	j.x.watch = nil
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()
-	if w.jobs == nil {
+	if w.ended {
 		return // ctx ended: the hook is running or has run
 	}
-	delete(w.jobs, j)
-	if len(w.jobs) > 0 {
+	w.jobs.delete(j)
+	if w.jobs.len() > 0 {
 		return
 	}
 	s.forgetWatch(w)
-	w.jobs = nil
+	w.ended = true
 	if w.stop() {
 		s.wg.Done() // the hook will never run
 	}

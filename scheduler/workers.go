@@ -50,6 +50,9 @@ func (s *Scheduler) work() {
 			continue
 		}
 		running = j
+		if j.task.bounded {
+			j.task.givePlaces(j.key) // it no longer waits
+		}
 		s.stats.worker(j).started.Add(1)
 		if j.task.onBusy == Replace {
 			s.ownRunCtx(j)

@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/perkey/perkey/scheduler"
+)
+
+// completion is the outcome of one run, to be written.
+type completion struct {
+	id      uint64
+	attempt int32
+	state   scheduler.State // a final state, or Pending to put it back
+	result  []byte
+	err     string
+	kind    int16
+}
+
+// completer writes outcomes in batches: whatever has accumulated while
+// the previous batch was being written goes in the next, in one round trip
+// and one transaction. An idle completer writes one at once.
+type completer struct {
+	b       *Backend
+	mu      sync.Mutex
+	pending []completion
+	busy    bool          // a batch is being written
+	written chan struct{} // closed and replaced after every batch
+	kick    chan struct{} // capacity 1
+}
+
+func (c *completer) init(b *Backend) {
+	c.b = b
+	c.written = make(chan struct{})
+	c.kick = make(chan struct{}, 1)
+}
+
+func (c *completer) add(out completion) {
+	c.mu.Lock()
+	c.pending = append(c.pending, out)
+	c.mu.Unlock()
+	wake(c.kick)
+}
+
+// loop writes batches until the backend's life ends.
+func (c *completer) loop() {
+	defer c.b.loops.Done()
+	for {
+		select {
+		case <-c.b.life.Done():
+			return
+		case <-c.kick:
+		}
+		for c.flush() {
+		}
+	}
+}
+
+// flush writes what is pending, if anything, and reports whether it wrote
+// something. A batch that fails stays pending, and is tried again after
+// PollInterval: its leases lapse meanwhile if the database stays away, and
+// another process runs those invocations again.
+func (c *completer) flush() bool {
+	c.mu.Lock()
+	batch := c.pending
+	c.pending = nil
+	c.busy = len(batch) > 0
+	c.mu.Unlock()
+	if len(batch) == 0 {
+		return false
+	}
+	err := c.write(batch)
+	c.mu.Lock()
+	if err != nil {
+		c.pending = append(batch, c.pending...)
+	}
+	c.busy = false
+	close(c.written)
+	c.written = make(chan struct{})
+	c.mu.Unlock()
+	if err != nil {
+		if c.b.life.Err() == nil {
+			c.b.host.Logger.Warn("postgres: writing outcomes failed; will try again", "err", err, "count", len(batch))
+		}
+		select {
+		case <-c.b.life.Done():
+		case <-time.After(c.b.cfg.PollInterval):
+		}
+		return c.b.life.Err() == nil
+	}
+	return true
+}
+
+func (c *completer) write(batch []completion) error {
+	b := c.b
+	n := len(batch)
+	ids := make([]int64, n)
+	attempts := make([]int32, n)
+	states := make([]int16, n)
+	results := make([]*string, n)
+	errs := make([]*string, n)
+	kinds := make([]int16, n)
+	for i, out := range batch {
+		ids[i], attempts[i], states[i], kinds[i] = int64(out.id), out.attempt, int16(out.state), out.kind
+		if out.result != nil {
+			s := string(out.result)
+			results[i] = &s
+		}
+		if out.err != "" {
+			errs[i] = &batch[i].err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Lease)
+	defer cancel()
+	rows, err := b.pool.Query(ctx, b.sql.complete, b.cfg.Worker, ids, attempts, states, results, errs, kinds, b.publish.Load())
+	if err != nil {
+		return err
+	}
+	var id int64
+	var state *int16
+	var applied bool
+	var finished []uint64
+	_, err = pgx.ForEachRow(rows, []any{&id, &state, &applied}, func() error {
+		switch {
+		case !applied:
+			b.stats.leaseLost.Add(1)
+		case state != nil && scheduler.State(*state).Final():
+			b.stats.ended(scheduler.State(*state))
+			finished = append(finished, uint64(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	b.waiters.finish(finished)
+	wake(b.wakeClaim) // freed slots may have promoted work
+	return nil
+}
+
+// drain writes what is pending, waiting at most a lease for the database.
+func (c *completer) drain() {
+	deadline := time.NewTimer(c.b.cfg.Lease)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		idle := len(c.pending) == 0 && !c.busy
+		written := c.written
+		c.mu.Unlock()
+		if idle {
+			return
+		}
+		wake(c.kick)
+		select {
+		case <-written:
+		case <-deadline.C:
+			return
+		}
+	}
+}
