@@ -118,6 +118,9 @@ type TaskSpec struct {
 	Rate         rate.Limit
 	Burst        int
 	Group        string
+	// MaxQueued bounds each key's waiting invocations (Queued and
+	// Pending); a Submit beyond it fails with ErrFull. Zero: no bound.
+	MaxQueued int
 }
 
 // Keyspace returns the name of the key space the task's keys live in: the

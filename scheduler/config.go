@@ -54,6 +54,17 @@ type Config struct {
 	// Block.
 	OnFull FullPolicy
 
+	// Backend, when set, keeps the scheduler's invocations outside the
+	// process (package github.com/perkey/perkey/postgres provides one on
+	// PostgreSQL), so that the schedulers of several processes share them.
+	// The scheduler then has no dispatcher of its own: Submit, Wait and the
+	// task functions go through the backend, whose package doc states what
+	// changes (durability, leases, what Submit's ctx governs). MaxQueued
+	// must be zero with a Backend (a task's Options.MaxQueued, with OnFull
+	// Reject, is enforced per key by the backend). Nil means in memory: the
+	// default, and the fastest.
+	Backend Backend
+
 	// CloseGrace is how long Close still waits for running tasks to return
 	// after its ctx has ended and their contexts have been cancelled.
 	// Tasks still running then are reported in Close's error (ErrLeaked)
@@ -74,6 +85,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, badOption("Config.OnFull %v is not a FullPolicy", c.OnFull)
 	case c.OnFull == Reject && c.MaxQueued == 0:
 		return c, badOption("Config.OnFull Reject needs a Config.MaxQueued: without one nothing is ever full")
+	case c.Backend != nil && c.MaxQueued != 0:
+		return c, badOption("Config.MaxQueued %d with a Backend: bound each task with Options.MaxQueued and OnFull Reject instead", c.MaxQueued)
 	}
 	if c.MaxParallel == 0 {
 		c.MaxParallel = DefaultMaxParallel

@@ -69,6 +69,10 @@ type extra struct {
 	// timer is the job's MaxWait deadline's place in the dispatcher's
 	// timer heap, plus one; zero when it has none there.
 	timer int
+
+	// remote links the handle of an invocation kept by a Backend to it;
+	// nil in memory.
+	remote *remoteRef
 }
 
 // submitCtx returns the ctx the job was submitted with, as far as it
@@ -168,7 +172,9 @@ func (inv *Invocation[R]) Key() string {
 	return inv.j.key
 }
 
-// State returns the invocation's state at this moment.
+// State returns the invocation's state at this moment. With a Backend,
+// it is the state as last known in this process: at Submit or Lookup,
+// then at Wait.
 func (inv *Invocation[R]) State() State {
 	if inv == nil {
 		return Queued
@@ -180,9 +186,16 @@ func (inv *Invocation[R]) State() State {
 // final state and its key has moved on: a submission made after Done is
 // closed never finds the key busy because of this invocation. It is the
 // same channel on every call.
+//
+// With a Backend, Done is closed once the invocation is final wherever it
+// ran, as this process learns it (a notification, or at worst a poll), or
+// once the scheduler is closed; Wait then tells which.
 func (inv *Invocation[R]) Done() <-chan struct{} {
 	if inv == nil || inv.j.task == nil {
 		return nil
+	}
+	if x := inv.j.x; x != nil && x.remote != nil {
+		return x.remote.backend.Done(inv.j.id)
 	}
 	return inv.j.doneChan()
 }
@@ -197,6 +210,13 @@ func (inv *Invocation[R]) Done() <-chan struct{} {
 // that Close gave up on (ErrLeaked), Wait returns when the task does, so
 // pass a ctx that ends. A task that waits for an invocation of its own key
 // (or for one that needs its slot) waits for ever.
+//
+// With a Backend, Wait works in any process: the result crosses as JSON,
+// and a result this process cannot decode into R gives an error wrapping
+// ErrDecode. A task's error crosses as its text, in a *RemoteError (which
+// wraps ErrPanic or ErrGoexit when it applies). Once this scheduler is
+// closed, Wait on an invocation that has not ended returns an error
+// wrapping ErrClosed; the invocation goes on in the backend.
 func (inv *Invocation[R]) Wait(ctx context.Context) (R, error) {
 	var zero R
 	switch {
@@ -204,6 +224,9 @@ func (inv *Invocation[R]) Wait(ctx context.Context) (R, error) {
 		return zero, ErrNilInvocation
 	case ctx == nil:
 		return zero, ErrNilContext
+	}
+	if x := inv.j.x; x != nil && x.remote != nil {
+		return inv.waitRemote(ctx, x.remote)
 	}
 	done := inv.j.doneChan()
 	select {

@@ -23,11 +23,16 @@ func (k KeyStats) Busy() int { return k.Queued + k.Pending + k.Running }
 // of the Group's key; Task is then the Group's name), asked of the
 // dispatcher. An idle or unknown key, a task without a Running scope, and
 // a scheduler whose Close has returned give a zero load; a call after
-// Close keeps nothing, however often it is made.
+// Close keeps nothing, however often it is made. With a Backend, it is the
+// whole cluster's load of the key, asked of the backend (a failure is
+// logged and gives a zero load).
 func (s *Scheduler) Key(task, key string) KeyStats {
 	out := KeyStats{Task: task, Key: key}
 	if !s.made() {
 		return out
+	}
+	if s.backend != nil {
+		return s.keyRemote(task, key)
 	}
 	s.tasksMu.Lock()
 	c := s.tasks[task]
@@ -49,10 +54,14 @@ func (s *Scheduler) Key(task, key string) KeyStats {
 // listed, and only for tasks with a Running scope. It asks the dispatcher
 // and costs a pass over the live keys: it is meant for monitors and
 // operators, not for every request. Once Close has returned it returns
-// nil and keeps nothing.
+// nil and keeps nothing. With a Backend, they are the whole cluster's
+// busiest keys, asked of the backend (a failure is logged and gives nil).
 func (s *Scheduler) Keys(n int) []KeyStats {
 	if !s.made() {
 		return nil
+	}
+	if s.backend != nil {
+		return s.keysRemote(n)
 	}
 	spaces := s.keyspaces()
 	var out []KeyStats

@@ -17,6 +17,8 @@ import (
 // Close and NewTask report ErrNilScheduler, the rest return zero values.
 type Scheduler struct {
 	// Read-only after New.
+	backend    Backend // nil in memory
+	backendErr error   // the first Close's result, with a Backend
 	maxParallel int
 	grace       time.Duration
 	log         *slog.Logger
@@ -84,6 +86,13 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.OnEvent != nil {
 		s.Subscribe(cfg.OnEvent)
 	}
+	if cfg.Backend != nil {
+		if err := s.startBackend(cfg); err != nil {
+			s.cancelRun()
+			return nil, err
+		}
+		return s, nil
+	}
 	s.inbox.init()
 	s.workers.max = int64(cfg.MaxParallel)
 	s.d.init()
@@ -117,6 +126,9 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	s.closeMu.Lock()
 	first := !s.closed.Swap(true)
 	s.closeMu.Unlock()
+	if s.backend != nil {
+		return s.closeBackend(ctx, first)
+	}
 	if first {
 		close(s.closing)
 		s.inbox.push(&msgNode{kind: msgClose})

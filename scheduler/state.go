@@ -78,6 +78,10 @@ type Event struct {
 	// Err is the invocation's error for Failed, Dropped, Expired and
 	// Canceled, and nil otherwise.
 	Err error
+	// Worker names the process that made the change, with a Backend
+	// (postgres.Config.Worker): for Running and the final states of an
+	// invocation that ran, the process that ran it. Empty in memory.
+	Worker string
 	// Deduped marks a submission collapsed into the invocation ID by
 	// registration dedupe. It is not a state change: Time is when Submit
 	// was called and State the invocation's state then. It always arrives

@@ -31,10 +31,15 @@ type Stats struct {
 
 // Stats returns a snapshot of the scheduler's counters and gauges. It is
 // cheap, never blocks, and works before and after Close (and on a nil
-// Scheduler: all zero).
+// Scheduler: all zero). With a Backend, the backend says which figures are
+// this process's and which the cluster's (see Backend.Stats), and the
+// identity above holds only for the whole cluster.
 func (s *Scheduler) Stats() Stats {
 	if s == nil {
 		return Stats{}
+	}
+	if s.backend != nil {
+		return s.statsRemote()
 	}
 	c := &s.stats
 	// Read effects before causes, so that no gauge goes negative: a job is

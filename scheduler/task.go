@@ -40,6 +40,10 @@ type taskCore struct {
 	// scope. Only the dispatcher touches the actors.
 	ks *keyspace
 
+	// runRemote runs the task for a Backend: JSON in, JSON out. Nil in
+	// memory.
+	runRemote func(ctx context.Context, args []byte) ([]byte, error)
+
 	// index maps a registration key to the unfinished invocation that
 	// absorbs matching submissions.
 	mu    sync.Mutex
@@ -85,6 +89,12 @@ func NewTask[A, R any](s *Scheduler, name string, fn func(context.Context, A) (R
 	}
 	if err := s.register(&t.core); err != nil {
 		return nil, err
+	}
+	if s.backend != nil {
+		if err := registerRemote(s, &t.core, fn, opts); err != nil {
+			s.unregister(&t.core)
+			return nil, taskError(name, "", err)
+		}
 	}
 	return t, nil
 }
@@ -137,6 +147,13 @@ func (t *Task[A, R]) Submit(ctx context.Context, args A) (*Invocation[R], error)
 		// Checked first: a closed scheduler refuses even a submission
 		// that an unfinished invocation would absorb.
 		return nil, taskError(c.name, "", ErrClosed)
+	}
+	if c.s.backend != nil {
+		invs, err := t.submitRemote(ctx, []A{args})
+		if err != nil {
+			return nil, err
+		}
+		return invs[0], nil
 	}
 	key, reg, label, err := t.keys(args)
 	if err != nil {
