@@ -167,7 +167,7 @@ func (b *Backend) Register(ctx context.Context, spec scheduler.TaskSpec) error {
 		if spec.Registration != scheduler.Disabled {
 			dedupe = 1 + int(spec.Dedupe)
 		}
-		if _, err := tx.Exec(ctx, b.sql.insertTask, spec.Name, ksArg, int(spec.OnBusy), dedupe, maxWait, string(want)); err != nil {
+		if _, err := tx.Exec(ctx, b.sql.insertTask, spec.Name, ksArg, int(spec.OnBusy), dedupe, maxWait, spec.MaxQueued, string(want)); err != nil {
 			return err
 		}
 		var have []byte
@@ -181,7 +181,7 @@ func (b *Backend) Register(ctx context.Context, spec scheduler.TaskSpec) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: register task %q: %w", spec.Name, err)
+		return fmt.Errorf("postgres: register: %w", err)
 	}
 	b.tasksMu.Lock()
 	b.tasks[spec.Name] = spec
@@ -306,6 +306,7 @@ func specJSON(s scheduler.TaskSpec) map[string]any {
 		"rate":         float64(s.Rate),
 		"burst":        s.Burst,
 		"group":        s.Group,
+		"max_queued":   s.MaxQueued,
 	}
 }
 

@@ -152,6 +152,6 @@ func parseEvent(line string) (scheduler.Event, bool) {
 	case ev.State.Final() && ev.State != scheduler.Succeeded:
 		ev.Err = finalError(ev.State, w.Kind, text)
 	}
-	_ = worker // TODO(event worker): set ev.Worker once scheduler.Event has it
+	ev.Worker = worker
 	return ev, true
 }

@@ -16,8 +16,8 @@ func newStatements(n names) statements {
 	return statements{
 		insertKeyspace: r(`INSERT INTO {{s}}.keyspaces (name, lim, rate, burst) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING`),
 		keyspace:       r(`SELECT lim, rate, burst FROM {{s}}.keyspaces WHERE name = $1`),
-		insertTask: r(`INSERT INTO {{s}}.tasks (name, ks, policy, dedupe, max_wait, spec)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING`),
+		insertTask: r(`INSERT INTO {{s}}.tasks (name, ks, policy, dedupe, max_wait, max_queued, spec)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`),
 		taskSpec:     r(`SELECT spec FROM {{s}}.tasks WHERE name = $1`),
 		taskKeyspace: r(`SELECT ks FROM {{s}}.tasks WHERE name = $1`),
 		submit: r(`SELECT r_id, r_state, r_deduped FROM {{s}}.submit($1::text[], $2::text[], $3::bytea[], $4::bytea[],

@@ -84,7 +84,7 @@ func (b *Backend) Submit(ctx context.Context, batch []scheduler.Submission) ([]s
 // isSimple reports whether the submissions of a task can take the
 // set-based path: it waits, does not dedupe and has no rate.
 func isSimple(spec scheduler.TaskSpec) bool {
-	return spec.OnBusy == scheduler.Wait && spec.Registration == scheduler.Disabled && spec.Rate == 0
+	return spec.OnBusy == scheduler.Wait && spec.Registration == scheduler.Disabled && spec.Rate == 0 && spec.MaxQueued == 0
 }
 
 // submitError turns the database's refusals into the scheduler's errors.
@@ -95,7 +95,7 @@ func (b *Backend) submitError(err error) error {
 		case "P0002":
 			return fmt.Errorf("postgres: submit: %w: %s", scheduler.ErrInvalid, pgErr.Message)
 		case "P0003":
-			return fmt.Errorf("postgres: submit: %w: %s", errFull, pgErr.Message)
+			return fmt.Errorf("postgres: submit: %w: %s", scheduler.ErrFull, pgErr.Message)
 		}
 	}
 	return fmt.Errorf("postgres: submit: %w", err)
