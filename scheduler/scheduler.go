@@ -17,8 +17,8 @@ import (
 // Close and NewTask report ErrNilScheduler, the rest return zero values.
 type Scheduler struct {
 	// Read-only after New.
-	backend    Backend // nil in memory
-	backendErr error   // the first Close's result, with a Backend
+	backend     Backend // nil in memory
+	backendErr  error   // the first Close's result, with a Backend
 	maxParallel int
 	grace       time.Duration
 	log         *slog.Logger
