@@ -52,7 +52,9 @@ type Backend struct {
 
 	runMu   sync.Mutex
 	running map[uint64]*run // invocations running in this process
-	free    chan struct{}   // closed and replaced when a running task ends
+	// reserved counts the slots held for claims under way.
+	reserved int
+	free     chan struct{} // closed and replaced when a running task ends
 
 	completions completer
 	waiters     waiters

@@ -78,34 +78,53 @@ func (b *Backend) freeChan() <-chan struct{} {
 	return b.free
 }
 
-// claimOnce claims as many invocations as there are free slots and starts
-// them. It returns 0 if it filled every slot, and otherwise how long to
-// wait at most before looking again.
-func (b *Backend) claimOnce() (time.Duration, error) {
-	b.runMu.Lock()
-	free := b.host.MaxParallel - len(b.running)
-	b.runMu.Unlock()
+// reserve takes up to the free slots for a claim, and returns how many
+// it took and the names of the tasks to claim; 0 if there is nothing to
+// claim. The caller gives back what the claim did not fill (release).
+func (b *Backend) reserve() (int, []string) {
 	names := *b.claimable.Load()
-	if free <= 0 || len(names) == 0 {
-		return b.cfg.PollInterval, nil
+	if len(names) == 0 || b.closing.Load() {
+		return 0, nil
 	}
-	sent := time.Now()
-	ctx, cancel := context.WithTimeout(b.life, b.cfg.Lease/2)
-	defer cancel()
-	rows, err := b.pool.Query(ctx, b.sql.claim, b.cfg.Worker, free, names, b.cfg.Lease, b.publish.Load())
-	if err != nil {
-		return 0, err
+	b.runMu.Lock()
+	defer b.runMu.Unlock()
+	free := b.host.MaxParallel - len(b.running) - b.reserved
+	if free <= 0 {
+		return 0, nil
 	}
+	b.reserved += free
+	return free, names
+}
+
+// release gives back n reserved slots.
+func (b *Backend) release(n int) {
+	if n == 0 {
+		return
+	}
+	b.runMu.Lock()
+	b.reserved -= n
+	b.runMu.Unlock()
+}
+
+// claimArgs are the claim query's arguments for n slots.
+func (b *Backend) claimArgs(n int, names []string) []any {
+	return []any{b.cfg.Worker, n, names, b.cfg.Lease, b.publish.Load()}
+}
+
+// readClaimed reads the rows of a claim.
+func readClaimed(rows pgx.Rows) ([]claimed, error) {
 	var got []claimed
 	var c claimed
-	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.task, &c.key, &c.ks, &c.kd, &c.args, &c.attempt, &c.label, &c.submitted, &c.replaced, &c.rated}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&c.id, &c.task, &c.key, &c.ks, &c.kd, &c.args, &c.attempt, &c.label, &c.submitted, &c.replaced, &c.rated}, func() error {
 		got = append(got, c)
 		return nil
 	})
-	if err != nil {
-		// The claim's transaction did not commit: nothing was taken.
-		return 0, err
-	}
+	return got, err
+}
+
+// startClaimed starts what a committed claim took, in slots that were
+// reserved for it, and gives the reservation back.
+func (b *Backend) startClaimed(got []claimed, reserved int, sent time.Time) {
 	var rated []claimed
 	for _, c := range got {
 		b.start(c, sent)
@@ -113,18 +132,50 @@ func (b *Backend) claimOnce() (time.Duration, error) {
 			rated = append(rated, c)
 		}
 	}
+	b.release(reserved) // the started ones are counted as running now
 	if len(rated) > 0 {
 		b.promoteRated(rated)
 	}
-	if len(got) == free {
+}
+
+// claimOnce claims as many invocations as there are free slots and starts
+// them. It returns 0 if it filled every slot, and otherwise how long to
+// wait at most before looking again.
+func (b *Backend) claimOnce() (time.Duration, error) {
+	n, names := b.reserve()
+	if n == 0 {
+		return b.cfg.PollInterval, nil
+	}
+	sent := time.Now()
+	ctx, cancel := context.WithTimeout(b.life, b.cfg.Lease/2)
+	defer cancel()
+	rows, err := b.pool.Query(ctx, b.sql.claim, b.claimArgs(n, names)...)
+	if err != nil {
+		b.release(n)
+		return 0, err
+	}
+	got, err := readClaimed(rows)
+	if err != nil {
+		// The claim's transaction did not commit: nothing was taken.
+		b.release(n)
+		return 0, err
+	}
+	b.startClaimed(got, n, sent)
+	if len(got) == n {
 		return 0, nil
 	}
+	return b.nextDue(ctx, names)
+}
+
+// nextDue returns how long until the next rate token of a ready
+// invocation falls due, at most PollInterval.
+func (b *Backend) nextDue(ctx context.Context, names []string) (time.Duration, error) {
 	var due *time.Time
 	if err := b.pool.QueryRow(ctx, b.sql.nextDue, names).Scan(&due); err != nil {
 		return 0, err
 	}
 	if due != nil {
-		return max(time.Until(*due), time.Millisecond), nil
+		return min(max(time.Until(*due), time.Millisecond), b.cfg.PollInterval), nil
 	}
 	return b.cfg.PollInterval, nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -115,28 +116,63 @@ func (c *completer) write(batch []completion) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Lease)
 	defer cancel()
-	rows, err := b.pool.Query(ctx, b.sql.complete, b.cfg.Worker, ids, attempts, states, results, errs, kinds, b.publish.Load())
+	// The slots these runs freed are claimed again in the same round
+	// trip, after the outcomes are written (and so after the promotions
+	// they make).
+	var batchQ pgx.Batch
+	batchQ.Queue(b.sql.complete, b.cfg.Worker, ids, attempts, states, results, errs, kinds, b.publish.Load())
+	claim, names := b.reserve()
+	if claim > 0 {
+		batchQ.Queue(b.sql.claim, b.claimArgs(claim, names)...)
+	}
+	sent := time.Now()
+	type outcome struct {
+		id      int64
+		state   *int16
+		applied bool
+	}
+	var outcomes []outcome
+	var got []claimed
+	err := func() error {
+		// One round trip, one implicit transaction: nothing below
+		// counts until it has committed (Close).
+		br := b.pool.SendBatch(ctx, &batchQ)
+		rows, err := br.Query()
+		if err == nil {
+			var o outcome
+			_, err = pgx.ForEachRow(rows, []any{&o.id, &o.state, &o.applied}, func() error {
+				outcomes = append(outcomes, o)
+				return nil
+			})
+		}
+		if err == nil && claim > 0 {
+			if rows, err = br.Query(); err == nil {
+				got, err = readClaimed(rows)
+			}
+		}
+		return errors.Join(err, br.Close())
+	}()
 	if err != nil {
+		b.release(claim)
 		return err
 	}
-	var id int64
-	var state *int16
-	var applied bool
 	var finished []uint64
-	_, err = pgx.ForEachRow(rows, []any{&id, &state, &applied}, func() error {
+	for _, o := range outcomes {
 		switch {
-		case !applied:
+		case !o.applied:
 			b.stats.leaseLost.Add(1)
-		case state != nil && scheduler.State(*state).Final():
-			b.stats.ended(scheduler.State(*state))
-			finished = append(finished, uint64(id))
+		case o.state != nil && scheduler.State(*o.state).Final():
+			b.stats.ended(scheduler.State(*o.state))
+			finished = append(finished, uint64(o.id))
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	b.waiters.finish(finished)
+	if claim > 0 {
+		b.startClaimed(got, claim, sent)
+		if len(got) == claim {
+			return nil
+		}
+	}
 	wake(b.wakeClaim) // freed slots may have promoted work
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // callLog writes the provider's log: one line per call and per reset. Its
@@ -52,12 +53,17 @@ func (l *callLog) reset(label string) {
 	fmt.Fprintf(l.w, "--- reset @ %s %s---\n", stamp, label)
 }
 
-// oneLine replaces control characters, so that what a client sends cannot
-// break the log's one-line-per-event shape.
+// oneLine replaces control characters (C0, DEL and C1, ESC included) with
+// spaces and removes invisible format characters (bidirectional
+// overrides among them), so that what a client sends cannot break the
+// log's one-line-per-event shape or rewrite a terminal's display.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
+		switch {
+		case unicode.IsControl(r):
 			return ' '
+		case unicode.Is(unicode.Cf, r):
+			return -1
 		}
 		return r
 	}, s)

@@ -7,9 +7,11 @@ import (
 )
 
 // CallOptions are the provider mode of one call, sent as the query
-// parameters of POST /call/{account}/{op}. The zero CallOptions is a plain
-// call: the provider's default hold, one call in flight per account, no
-// rate check, no fault.
+// parameters of POST /call/{account}/{op}; durations go as decimal
+// seconds (hold=0.4), the form that both this package's Server and the
+// reference's provider accept. The zero CallOptions is a plain call: the
+// provider's default hold, one call in flight per account, no rate check,
+// no fault.
 type CallOptions struct {
 	// Hold is how long the provider holds the account (hold). Zero leaves
 	// it to the provider (400ms for a Server with the default Config);
@@ -53,13 +55,13 @@ func (o CallOptions) validate() error {
 func (o CallOptions) query() string {
 	q := url.Values{}
 	if o.Hold > 0 {
-		q.Set("hold", o.Hold.String())
+		q.Set("hold", decimalSecondsOf(o.Hold))
 	}
 	if o.Slots > 1 {
 		q.Set("slots", strconv.Itoa(o.Slots))
 	}
 	if o.MinGap > 0 {
-		q.Set("min_gap", o.MinGap.String())
+		q.Set("min_gap", decimalSecondsOf(o.MinGap))
 	}
 	if o.Fault != NoFault {
 		q.Set("fault", string(o.Fault))
@@ -74,4 +76,12 @@ func (o CallOptions) wait() time.Duration {
 		return DefaultHold
 	}
 	return o.Hold
+}
+
+// decimalSecondsOf formats d, zero or more, as a decimal number of seconds
+// without an exponent, such as 0.4 for 400ms or 0.000001 for 1µs: the
+// form a provider that reads a float takes, and that parseGap reads back
+// to the same nanosecond (for durations below about 100 days, 2^53ns).
+func decimalSecondsOf(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }

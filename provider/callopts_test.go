@@ -16,13 +16,15 @@ func TestCallOptionsQuery(t *testing.T) {
 		want string
 	}{
 		{CallOptions{}, ""},
-		{CallOptions{Hold: 400 * time.Millisecond}, "hold=400ms"},
-		{CallOptions{Hold: 500 * time.Microsecond}, "hold=500%C2%B5s"},
+		{CallOptions{Hold: 400 * time.Millisecond}, "hold=0.4"},
+		{CallOptions{Hold: 500 * time.Microsecond}, "hold=0.0005"},
+		{CallOptions{Hold: time.Nanosecond}, "hold=0.000000001"},
+		{CallOptions{Hold: 90 * time.Minute}, "hold=5400"},
 		{CallOptions{Slots: 1}, ""},
 		{CallOptions{Slots: 2}, "slots=2"},
-		{CallOptions{MinGap: 190 * time.Millisecond}, "min_gap=190ms"},
+		{CallOptions{MinGap: 190 * time.Millisecond}, "min_gap=0.19"},
 		{CallOptions{Fault: FaultClose}, "fault=close"},
-		{CallOptions{Hold: time.Second, Slots: 3, MinGap: time.Millisecond, Fault: FaultStatus}, "fault=500&hold=1s&min_gap=1ms&slots=3"},
+		{CallOptions{Hold: time.Second, Slots: 3, MinGap: time.Millisecond, Fault: FaultStatus}, "fault=500&hold=1&min_gap=0.001&slots=3"},
 	}
 	for _, tc := range tests {
 		require.NoError(t, tc.o.validate())

@@ -47,6 +47,16 @@ type ClientConfig struct {
 // speaks the same interface. Its methods are safe for concurrent use and
 // reuse connections. A Client not made by NewClient (nil or zero) fails
 // every call with ErrInvalid.
+//
+// A Client never follows a redirect, for any method and to any host: the
+// interface has none, a POST must not be replayed elsewhere, and a
+// redirect to another host could send the calls (and the accounts in
+// their paths) to a server nobody chose. A 3xx answer is a *StatusError
+// that names where it pointed, so that a base URL that should have been,
+// say, https can be corrected. Text that comes from the provider (an
+// error message, an outcome, a redirect's target) reaches a Client's
+// errors cleaned for a terminal and cut to 200 characters: no escape
+// sequences or other control characters, no bidirectional overrides.
 type Client struct {
 	base      *url.URL
 	timeout   time.Duration
@@ -93,7 +103,7 @@ func NewClient(baseURL string, cfg ClientConfig) (*Client, error) {
 		base:      u,
 		timeout:   cfg.Timeout,
 		transport: t,
-		http:      &http.Client{Transport: t},
+		http:      &http.Client{Transport: t, CheckRedirect: refuseRedirects},
 	}, nil
 }
 
@@ -155,7 +165,7 @@ func (c *Client) CallWith(ctx context.Context, account, op string, o CallOptions
 	case OK, Collision, RateViolation:
 		return ans.Outcome, nil
 	}
-	return "", fmt.Errorf("%w: POST %s: outcome %q", ErrBadAnswer, u.Redacted(), ans.Outcome)
+	return "", fmt.Errorf("%w: POST %s: outcome %q", ErrBadAnswer, u.Redacted(), cleanText(string(ans.Outcome), maxErrorText))
 }
 
 // Report returns the provider's counts since its last reset. It fails as
@@ -233,7 +243,10 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, timeout time
 		_ = resp.Body.Close()
 	}()
 	body := io.LimitReader(resp.Body, maxAnswer)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return &StatusError{Request: what, Code: resp.StatusCode, Message: redirectMessage(resp)}
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return &StatusError{Request: what, Code: resp.StatusCode, Message: errorMessage(body)}
 	}
 	if out == nil {
@@ -251,17 +264,27 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, timeout time
 	return nil
 }
 
+// refuseRedirects is the http.Client's CheckRedirect: it follows none,
+// and the 3xx answer is returned as it is.
+func refuseRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectMessage is the message of a 3xx answer: where it pointed.
+func redirectMessage(resp *http.Response) string {
+	loc := cleanText(resp.Header.Get("Location"), maxErrorText)
+	if loc == "" {
+		return "a redirect, not followed"
+	}
+	return fmt.Sprintf("a redirect to %q, not followed: the client follows no redirects", loc)
+}
+
 // errorMessage reads the message of a non-2xx answer: the "error" field of
-// a JSON body, or else the start of the body.
+// a JSON body, or else the start of the body; cleaned for a terminal and
+// cut to maxErrorText characters.
 func errorMessage(body io.Reader) string {
-	b, _ := io.ReadAll(io.LimitReader(body, 4096))
+	b, _ := io.ReadAll(body)
 	var e errorAnswer
 	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
+		return cleanText(e.Error, maxErrorText)
 	}
-	msg := strings.TrimSpace(string(b))
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	return msg
+	return cleanText(string(b), maxErrorText)
 }

@@ -5,13 +5,15 @@
 // account that already has a call in flight is a collision: in real life a
 // 429, a throttled account or a half-applied write. The Server counts every
 // call and every collision exactly, under any concurrency, and a Client
-// calls it with context support and typed errors.
+// calls it with context support and typed errors. The Client follows no
+// redirects, and cleans what the provider says before it reaches an error
+// (see Client).
 //
 // The HTTP interface, which any other implementation may speak too:
 //
 //	POST /call/{account}/{op}?hold=D&slots=N&min_gap=D&fault=F
-//	    Holds the account for hold (a Go duration such as 400ms; the
-//	    server's default hold when absent), then answers
+//	    Holds the account for hold (the server's default hold when
+//	    absent), then answers
 //	    {"outcome":"ok"}, {"outcome":"collision"} or
 //	    {"outcome":"rate_violation"}. Every parameter is optional:
 //	      slots=N      the call allows N calls of its account in flight,
@@ -25,8 +27,10 @@
 //	                   client to give up) or close (close the connection
 //	                   without an answer). A faulty call is counted in
 //	                   faults only: it holds no account and never collides.
-//	    A bad value of a parameter is a 400 that names it; unknown
-//	    parameters are ignored.
+//	    A duration D is a Go duration (400ms) or a bare decimal number of
+//	    seconds (0.4), the form the reference's provider takes for hold;
+//	    the Client sends seconds, which both accept. A bad value of a
+//	    parameter is a 400 that names it; unknown parameters are ignored.
 //	GET /report
 //	    {"calls":N,"collisions":N,"rate_violations":N,"faults":N,
 //	     "accounts":{"acme":{"calls":N,"collisions":N,"rate_violations":N}}}

@@ -25,6 +25,16 @@ func TestHoldDuration(t *testing.T) {
 		{"explicit", "?hold=250ms", 250 * time.Millisecond},
 		{"zero", "?hold=0s", 0},
 		{"unknown parameters ignored", "?hold=1s&limit=3", time.Second},
+		// The reference's form: a bare number of seconds.
+		{"seconds", "?hold=0.4", 400 * time.Millisecond},
+		{"whole seconds", "?hold=2", 2 * time.Second},
+		{"seconds without a unit are not milliseconds", "?hold=400", 400 * time.Second},
+		{"zero seconds", "?hold=0.0", 0},
+		{"microseconds as seconds", "?hold=0.0005", 500 * time.Microsecond},
+		{"a nanosecond as seconds", "?hold=0.000000001", time.Nanosecond},
+		{"a leading dot", "?hold=.25", 250 * time.Millisecond},
+		{"an exponent", "?hold=1e-3", time.Millisecond},
+		{"a plus sign", "?hold=%2B1.5", 1500 * time.Millisecond},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,9 +58,17 @@ func TestBadRequests(t *testing.T) {
 		counted              bool
 	}{
 		{"hold not a duration", http.MethodPost, "/call/acme/op?hold=soon", http.StatusBadRequest, false},
-		{"hold without unit", http.MethodPost, "/call/acme/op?hold=400", http.StatusBadRequest, false},
 		{"hold empty", http.MethodPost, "/call/acme/op?hold=", http.StatusBadRequest, false},
 		{"hold negative", http.MethodPost, "/call/acme/op?hold=-1s", http.StatusBadRequest, false},
+		{"hold negative seconds", http.MethodPost, "/call/acme/op?hold=-0.4", http.StatusBadRequest, false},
+		{"hold NaN", http.MethodPost, "/call/acme/op?hold=NaN", http.StatusBadRequest, false},
+		{"hold infinite", http.MethodPost, "/call/acme/op?hold=inf", http.StatusBadRequest, false},
+		{"hold hexadecimal", http.MethodPost, "/call/acme/op?hold=0x1p-2", http.StatusBadRequest, false},
+		{"hold with spaces", http.MethodPost, "/call/acme/op?hold=%200.4", http.StatusBadRequest, false},
+		{"hold with a comma", http.MethodPost, "/call/acme/op?hold=0,4", http.StatusBadRequest, false},
+		{"hold seconds too long", http.MethodPost, "/call/acme/op?hold=1e10", http.StatusBadRequest, false},
+		{"hold seconds beyond float", http.MethodPost, "/call/acme/op?hold=1e400", http.StatusBadRequest, false},
+		{"hold a dot", http.MethodPost, "/call/acme/op?hold=.", http.StatusBadRequest, false},
 		{"call with GET", http.MethodGet, "/call/acme/op", http.StatusMethodNotAllowed, false},
 		{"call without op", http.MethodPost, "/call/acme", http.StatusNotFound, false},
 		{"report with POST", http.MethodPost, "/report", http.StatusMethodNotAllowed, false},
@@ -71,7 +89,7 @@ func TestBadHoldMessage(t *testing.T) {
 	h := newHandler(DefaultHold, callLog{})
 	rec := serve(t.Context(), h, http.MethodPost, "/call/acme/op?hold=soon")
 	require.Equal(t, http.StatusBadRequest, rec.Code)
-	require.JSONEq(t, `{"error":"provider: invalid argument: hold \"soon\" is not a duration such as 400ms"}`, rec.Body.String())
+	require.JSONEq(t, `{"error":"provider: invalid argument: hold \"soon\" is not a duration such as 400ms or a number of seconds such as 0.4"}`, rec.Body.String())
 }
 
 // TestOverlapCollides: a call arriving while another for the same account
@@ -238,6 +256,10 @@ func TestLogLine(t *testing.T) {
 		{Collision, "acme", "list_invoices", "[COLLISION] acme     list_invoices\n"},
 		{OK, "a-very-long-account", "op", "[ok       ] a-very-long-account op\n"},
 		{OK, "new\nline", "op\r", "[ok       ] new line op \n"},
+		{OK, "esc\x1b[2J", "op", "[ok       ] esc [2J  op\n"},
+		{OK, "c1\u009b2J", "op", "[ok       ] c1 2J    op\n"},
+		{Collision, "pending\u202esucceeded", "op\u2066", "[COLLISION] pendingsucceeded op\n"},
+		{OK, "bad\xffutf8", "op", "[ok       ] bad\ufffdutf8 op\n"},
 	}
 	for _, tc := range tests {
 		var b bytes.Buffer

@@ -1,7 +1,10 @@
 package provider
 
 import (
+	"errors"
+	"math"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -50,16 +53,45 @@ func parseCallParams(q url.Values, defaultHold time.Duration) (callParams, error
 	return p, nil
 }
 
-// parseGap parses the duration v of the parameter name, zero or more.
+// parseGap parses the value v of the parameter name: a Go duration such
+// as 400ms, or a bare decimal number of seconds such as 0.4, the form the
+// reference's provider takes (`hold: float`). It must be zero or more, and
+// fit a time.Duration (about 292 years).
 func parseGap(name, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
+	if err != nil && decimalSeconds.MatchString(v) {
+		d, err = parseSeconds(name, v)
+		if err != nil {
+			return 0, err
+		}
+	}
 	switch {
 	case err != nil:
-		return 0, invalid("%s %q is not a duration such as 400ms", name, v)
+		return 0, invalid("%s %q is not a duration such as 400ms or a number of seconds such as 0.4", name, v)
 	case d < 0:
 		return 0, invalid("%s %q is negative", name, v)
 	}
 	return d, nil
+}
+
+// decimalSeconds matches a bare decimal number, such as 0.4, 2, .5 or
+// 1e-3: no hexadecimal, no Inf or NaN, no spaces.
+var decimalSeconds = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+
+// parseSeconds reads v, a decimal number of seconds that decimalSeconds
+// matched, to the nearest nanosecond.
+func parseSeconds(name, v string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	ns := math.Round(f * float64(time.Second))
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(f):
+		return 0, invalid("%s %q is not a number of seconds", name, v)
+	case ns < 0:
+		return 0, invalid("%s %q is negative", name, v)
+	case ns >= math.MaxInt64: // float64(MaxInt64) rounds up to 2^63
+		return 0, invalid("%s %q seconds is too long for a duration", name, v)
+	}
+	return time.Duration(ns), nil
 }
 
 // collides reports whether a call that finds inFlight calls of its account

@@ -48,6 +48,8 @@ func TestBadFlags(t *testing.T) {
 		{"soak with scenarios", []string{"-soak", "1s", "-scenarios", "A"}, "-scenarios does not apply to -soak"},
 		{"soak with hold", []string{"-soak", "1s", "-hold", "10ms"}, "-hold does not apply to -soak"},
 		{"soak with slack", []string{"-soak", "1s", "-slack", "10ms"}, "-slack does not apply to -soak"},
+		{"soak with strict", []string{"-soak", "1s", "-strict"}, "-strict does not apply to -soak"},
+		{"strict with a value", []string{"-strict=maybe"}, "invalid boolean value"},
 		{"soak with timeline", []string{"-soak", "1s", "-timeline", "t.html"}, "-timeline does not apply to -soak"},
 		{"soak with monitor", []string{"-soak", "1s", "-monitor", "127.0.0.1:0"}, "-monitor does not apply to -soak"},
 		{"soak with bad provider", []string{"-soak", "1s", "-provider", "nowhere"}, "want a URL"},
@@ -91,12 +93,13 @@ func TestParseFlags(t *testing.T) {
 	require.False(t, o.quiet || o.json)
 	require.Zero(t, o.soak)
 	require.Zero(t, o.slack)
+	require.False(t, o.strict, "a time goal missed is not fatal by default")
 
 	o, _, ok = parseFlags([]string{"-scenarios", " d, b ,h", "-hold", "1s", "-parallel", "3",
-		"-provider", "http://127.0.0.1:8765", "-quiet", "-json", "-slack", "5ms"}, &strings.Builder{})
+		"-provider", "http://127.0.0.1:8765", "-quiet", "-json", "-slack", "5ms", "-strict"}, &strings.Builder{})
 	require.True(t, ok)
 	require.Equal(t, options{scenarios: []string{"D", "B", "H"}, hold: time.Second, parallel: 3, slack: 5 * time.Millisecond,
-		providerURL: "http://127.0.0.1:8765", quiet: true, json: true, accounts: defaultSoakAccounts}, o)
+		strict: true, providerURL: "http://127.0.0.1:8765", quiet: true, json: true, accounts: defaultSoakAccounts}, o)
 
 	o, _, ok = parseFlags([]string{"-soak", "15s", "-accounts", "1000", "-seed", "42", "-parallel", "4",
 		"-provider", "http://127.0.0.1:8765", "-quiet", "-json"}, &strings.Builder{})

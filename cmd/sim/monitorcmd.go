@@ -16,10 +16,11 @@ import (
 
 // monitorServer serves the live monitor of a -monitor run.
 type monitorServer struct {
-	mon  *monitor.Monitor
-	srv  *http.Server
-	url  string
-	done chan struct{} // closed when the serve goroutine has returned
+	mon     *monitor.Monitor
+	srv     *http.Server
+	url     string
+	warning string        // exposedWarning of the address it listens on
+	done    chan struct{} // closed when the serve goroutine has returned
 }
 
 // startMonitor serves the monitor of s on addr, on a goroutine that close
@@ -40,14 +41,27 @@ func startMonitor(addr string, s *scheduler.Scheduler) (*monitorServer, error) {
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          log.New(io.Discard, "", 0),
 		},
-		url:  "http://" + ln.Addr().String() + "/",
-		done: make(chan struct{}),
+		url:     "http://" + ln.Addr().String() + "/",
+		warning: exposedWarning(ln.Addr()),
+		done:    make(chan struct{}),
 	}
 	go func() {
 		defer close(m.done)
 		_ = m.srv.Serve(ln) // always an error; ErrServerClosed after Shutdown
 	}()
 	return m, nil
+}
+
+// exposedWarning returns a warning for a monitor listening on addr when
+// addr is not a loopback address (all interfaces, such as :8000, or
+// another), and "" for a loopback one.
+func exposedWarning(addr net.Addr) string {
+	if a, ok := addr.(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("monitor: WARNING: listening on %s, not only on loopback: anyone who can reach it sees "+
+		"the tasks' labels and error texts, and the monitor has no authentication; "+
+		"use 127.0.0.1:PORT to keep it to this machine", addr)
 }
 
 // close ends the monitor's streams, then stops the server, waiting up to

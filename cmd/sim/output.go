@@ -7,17 +7,24 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
 // writeHuman prints a scenario in the reference's format: the header, the
 // summary, and unless quiet one line per account, the provider's call log
-// and what fell short.
+// with each call's time from the first submit (long runs of one account's
+// calls folded into one line), the calls the scheduler dropped, and what
+// is wrong.
 func writeHuman(w io.Writer, res result, quiet bool) {
 	fmt.Fprintf(w, "=== %s ===\n", res.sc.title())
 	fmt.Fprintf(w, "  %s\n", summary(res))
 	if quiet {
 		return
+	}
+	drops := map[string]int{}
+	for _, d := range res.drops {
+		drops[d.account]++
 	}
 	for _, a := range accountNames(res) {
 		c := res.accounts[a]
@@ -29,17 +36,22 @@ func writeHuman(w io.Writer, res result, quiet bool) {
 		if res.sc.rated {
 			line += fmt.Sprintf(" rate_violations=%d", c.RateViolations)
 		}
+		if res.sc.want.dropped > 0 || drops[a] > 0 {
+			line += fmt.Sprintf(" dropped=%d", drops[a])
+		}
 		fmt.Fprintln(w, line)
 	}
 	if b := res.baseline; b != nil && len(b.log) > 0 {
 		fmt.Fprintln(w, "    --- without Group ---")
-		for _, l := range b.log {
-			fmt.Fprintf(w, "    %s\n", l)
-		}
+		writeCallLog(w, b.log)
 		fmt.Fprintln(w, "    --- with Group ---")
 	}
-	for _, l := range res.log {
-		fmt.Fprintf(w, "    %s\n", l)
+	writeCallLog(w, res.log)
+	if len(res.drops) > 0 {
+		fmt.Fprintf(w, "  dropped by the scheduler, never sent (%d):\n", len(res.drops))
+		for _, d := range res.drops {
+			fmt.Fprintf(w, "    %s %-8s %s\n", offset(d.offset), d.account, d.op)
+		}
 	}
 	for _, p := range problems(res) {
 		fmt.Fprintf(w, "  FAIL: %s\n", p)
@@ -47,9 +59,70 @@ func writeHuman(w io.Writer, res result, quiet bool) {
 	fmt.Fprintln(w)
 }
 
+// foldAfter is the shortest run of consecutive calls of one account, with
+// one outcome, that writeCallLog folds: it prints the first two, one line
+// for those between, and the last.
+const foldAfter = 5
+
+// writeCallLog prints a call log, one line per call with its time, such
+// as "    +0.401s [ok       ] acme     list_invoices". A run of foldAfter
+// or more consecutive calls of one account with one outcome (E's whale)
+// is folded.
+func writeCallLog(w io.Writer, log []callLine) {
+	for i := 0; i < len(log); {
+		j := i + 1
+		for j < len(log) && sameRun(log[i].text, log[j].text) {
+			j++
+		}
+		if j-i < foldAfter {
+			for _, l := range log[i:j] {
+				fmt.Fprintf(w, "    %s %s\n", offset(l.offset), l.text)
+			}
+			i = j
+			continue
+		}
+		first, last := log[i+2], log[j-2]
+		fmt.Fprintf(w, "    %s %s\n", offset(log[i].offset), log[i].text)
+		fmt.Fprintf(w, "    %s %s\n", offset(log[i+1].offset), log[i+1].text)
+		fmt.Fprintf(w, "    %*s %s ... %d more, %s to %s\n", len(offset(first.offset)), "",
+			runKey(log[i].text), j-i-3, offset(first.offset), offset(last.offset))
+		fmt.Fprintf(w, "    %s %s\n", offset(log[j-1].offset), log[j-1].text)
+		i = j
+	}
+}
+
+// runKey is what calls of one run share: a log line without its op, such
+// as "[ok       ] whale   ". It is the whole line when the line is not
+// in the provider's format.
+func runKey(line string) string {
+	tag := strings.IndexByte(line, ']')
+	if !strings.HasPrefix(line, "[") || tag < 0 {
+		return line
+	}
+	rest := line[tag+1:]
+	account := strings.TrimLeft(rest, " ")
+	end := strings.IndexByte(account, ' ')
+	if end < 0 {
+		return line
+	}
+	return line[:len(line)-len(account)+end]
+}
+
+// sameRun reports whether two log lines are calls of one account with
+// one outcome.
+func sameRun(a, b string) bool {
+	ka, kb := runKey(a), runKey(b)
+	return ka != a && ka == kb
+}
+
+// offset formats a time from a scenario's first submit, such as
+// "+0.401s".
+func offset(d time.Duration) string { return fmt.Sprintf("%+.3fs", d.Seconds()) }
+
 // summary is the scenario's summary line, such as
 // "12 enqueued -> 3 calls (9 dropped), 0 collisions, 0.40s (bound 0.40s)",
-// with the figures of E, G and H after it.
+// with the time goal of E, F and G (the goal enforced, and whether it was
+// met) and the figures of E, G and H.
 func summary(res result) string {
 	calls := fmt.Sprintf("%d calls", res.calls)
 	if res.dropped > 0 || res.sc.want.dropped > 0 {
@@ -58,14 +131,20 @@ func summary(res result) string {
 	if res.deduped > 0 || res.sc.want.deduped > 0 {
 		calls += fmt.Sprintf(" (%d deduped)", res.deduped)
 	}
-	s := fmt.Sprintf("%d enqueued -> %s, %d collisions, %.2fs (bound %.2fs)",
-		res.enqueued, calls, res.collisions, res.elapsed.Seconds(), res.bound.Seconds())
+	g, hasGoal := timeGoalOf(res)
+	var s string
+	if hasGoal && res.sc.whale == "" { // the goal is on the time: to the ms
+		s = fmt.Sprintf("%d enqueued -> %s, %d collisions, %s (bound %s, %s)",
+			res.enqueued, calls, res.collisions, secs(res.elapsed), secs(res.bound), g.verdict())
+	} else {
+		s = fmt.Sprintf("%d enqueued -> %s, %d collisions, %.2fs (bound %.2fs)",
+			res.enqueued, calls, res.collisions, res.elapsed.Seconds(), res.bound.Seconds())
+	}
 	if res.sc.rated {
 		s += fmt.Sprintf(", %d rate violations (min gap %v)", res.rateViolations, minGap(res.slack))
 	}
 	if res.sc.whale != "" {
-		s += fmt.Sprintf(", minnow p99 %.3fs (goal %.3fs), %s %.2fs",
-			res.minnowP99.Seconds(), (minnowHolds * res.hold).Seconds(), res.sc.whale, res.whale.Seconds())
+		s += fmt.Sprintf(", minnow p99 %s (%s), %s %.2fs", secs(res.minnowP99), g.verdict(), res.sc.whale, res.whale.Seconds())
 	}
 	if b := res.baseline; b != nil {
 		s += fmt.Sprintf("; without Group: %d calls, %d collisions, %.2fs", b.calls, b.collisions, b.elapsed.Seconds())
@@ -106,6 +185,12 @@ type jsonResult struct {
 	MinnowP99Seconds       *float64 `json:"minnow_p99_seconds,omitempty"`       // E
 	WhaleSeconds           *float64 `json:"whale_seconds,omitempty"`            // E
 	CollisionsWithoutGroup *int     `json:"collisions_without_group,omitempty"` // H
+
+	// E, F and G: the time goal enforced (-slack included): the most
+	// minnow_p99_seconds (E) or seconds (F, G) may be; and whether it was
+	// met. A goal missed fails the run only with -strict.
+	TimeGoalSeconds *float64 `json:"time_goal_seconds,omitempty"`
+	TimeGoalMet     *bool    `json:"time_goal_met,omitempty"`
 }
 
 // jsonCounts are the provider's counts of one account; RateViolations only
@@ -148,6 +233,10 @@ func toJSON(res result) jsonResult {
 	}
 	if res.baseline != nil {
 		j.CollisionsWithoutGroup = &res.baseline.collisions
+	}
+	if g, ok := timeGoalOf(res); ok {
+		limit, met := seconds(g.limit), g.met()
+		j.TimeGoalSeconds, j.TimeGoalMet = &limit, &met
 	}
 	return j
 }

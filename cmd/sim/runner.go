@@ -9,6 +9,7 @@ import (
 
 	"github.com/perkey/perkey/provider"
 	"github.com/perkey/perkey/scheduler"
+	"github.com/perkey/perkey/timeline"
 )
 
 // runner runs scenarios, one at a time, with one scheduler against one
@@ -21,6 +22,7 @@ type runner struct {
 	parallel  int
 	slack     time.Duration
 	unguarded map[string]bool
+	rec       *timeline.Recorder // with -timeline: collisions are marked on it
 }
 
 // result is what one scenario did: its plan's phase, and its baseline's
@@ -51,8 +53,23 @@ type phase struct {
 	deduped        int                        // submissions collapsed into another
 	elapsed        time.Duration              // first Submit until all final
 	accounts       map[string]provider.Counts // per account, from the provider
-	log            []string                   // the provider's call log; nil for an external one
+	log            []callLine                 // the provider's call log; nil for an external one
+	drops          []droppedCall              // the invocations that ended Dropped, in plan order
 	timings        []timing                   // per submission, in plan order
+}
+
+// callLine is one line of the provider's call log, and when the provider
+// logged it, from the phase's first submit.
+type callLine struct {
+	offset time.Duration
+	text   string
+}
+
+// droppedCall is a call that the scheduler dropped, and so never sent:
+// which, and when it was dropped, from the phase's first submit.
+type droppedCall struct {
+	offset      time.Duration
+	account, op string
 }
 
 // timing is when one submission was made, and when its invocation (the
@@ -93,11 +110,12 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 	if err := r.client.Reset(ctx, label); err != nil {
 		return p, err
 	}
-	r.takeLog() // the reset line: the header says it already
+	r.takeLog(time.Time{}) // the reset line: the header says it already
 	mode := sc.mode(r.hold, r.slack)
 
 	type watched struct {
 		inv   *scheduler.Invocation[provider.Outcome]
+		call  call
 		final time.Time // set by its watcher
 	}
 	var invs []*watched
@@ -132,7 +150,7 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 		} else {
 			i = len(invs)
 			index[inv] = i
-			w := &watched{inv: inv}
+			w := &watched{inv: inv, call: c}
 			invs = append(invs, w)
 			wg.Go(func() { // records when it ends; joined below
 				select {
@@ -144,12 +162,17 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 		}
 		subs = append(subs, i)
 	}
+	var dropped []*watched
 	for _, w := range invs {
-		_, err := w.inv.Wait(ctx)
+		out, err := w.inv.Wait(ctx)
 		switch {
 		case err == nil:
+			if out == provider.Collision {
+				r.noteCollision(w.inv.ID())
+			}
 		case errors.Is(err, scheduler.ErrDropped):
 			p.dropped++
+			dropped = append(dropped, w)
 		case ctx.Err() != nil:
 			return p, ctx.Err()
 		case firstErr == nil:
@@ -161,6 +184,9 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 		p.timings[k].final = invs[i].final
 		p.elapsed = max(p.elapsed, invs[i].final.Sub(start))
 	}
+	for _, w := range dropped {
+		p.drops = append(p.drops, droppedCall{offset: w.final.Sub(start), account: w.call.Account, op: w.call.Op})
+	}
 	if firstErr != nil {
 		return p, firstErr
 	}
@@ -170,13 +196,25 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 		return p, err
 	}
 	p.calls, p.collisions, p.rateViolations, p.accounts = rep.Calls, rep.Collisions, rep.RateViolations, rep.Accounts
-	p.log = r.takeLog()
+	p.log = r.takeLog(start)
 	return p, nil
 }
 
-func (r *runner) takeLog() []string {
+// takeLog returns the provider's log lines since the last take, with
+// their offsets from start; nil for an external provider.
+func (r *runner) takeLog(start time.Time) []callLine {
 	if r.tap == nil {
 		return nil
 	}
-	return r.tap.take()
+	var out []callLine
+	for _, l := range r.tap.take() {
+		out = append(out, callLine{offset: l.at.Sub(start), text: l.text})
+	}
+	return out
+}
+
+// noteCollision marks, on the timeline of a -timeline run, the invocation
+// id as one that the provider answered with a collision.
+func (r *runner) noteCollision(id uint64) {
+	r.rec.Annotate(id, "collision") // a nil Recorder (no -timeline) ignores it
 }

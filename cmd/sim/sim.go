@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/perkey/perkey/provider"
@@ -33,10 +34,16 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	}
 	defer env.close(ctx, stderr)
 	if !o.quiet {
-		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v%s\n\n", env.r.client.URL(), env.where, o.parallel, o.hold, slackNote(o.slack))
+		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v%s\n\n", env.r.client.URL(), env.where, o.parallel, o.hold, goalsNote(o))
 	}
 	if env.mon != nil {
 		fmt.Fprintf(stderr, "monitor: %s\n", env.mon.url)
+		if env.mon.warning != "" {
+			fmt.Fprintln(stderr, env.mon.warning)
+		}
+	}
+	if env.met != nil {
+		fmt.Fprintf(stderr, "metrics: %s\n", env.met.url)
 	}
 	code := runScenarios(ctx, env, o, stdout, human, stderr)
 	if env.rec != nil {
@@ -51,13 +58,18 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "monitor: scenarios done; still serving %s until interrupted (Ctrl-C)\n", env.mon.url)
 		<-ctx.Done()
 	}
+	if env.met != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "metrics: scenarios done; still serving %s until interrupted (Ctrl-C)\n", env.met.url)
+		<-ctx.Done()
+	}
 	return code
 }
 
-// runScenarios runs the scenarios o names, prints their results and
-// returns the exit status.
+// runScenarios runs the scenarios o names, prints their results and the
+// run's verdict, and returns the exit status: exitFail when a scenario is
+// wrong, or with -strict missed its time goal.
 func runScenarios(ctx context.Context, env *env, o options, stdout, human, stderr io.Writer) int {
-	var failed []string
+	var checks []scenarioCheck
 	for _, sc := range pick(scenarioTable(), o.scenarios) {
 		sec := env.rec.Section(sc.title()) // nil without -timeline
 		res, err := env.r.run(ctx, sc)
@@ -77,17 +89,30 @@ func runScenarios(ctx context.Context, env *env, o options, stdout, human, stder
 				return exitFail
 			}
 		}
-		for _, p := range problems(res) {
-			failed = append(failed, sc.letter+": "+p)
-		}
+		checks = append(checks, checkResult(res))
 	}
-	if len(failed) > 0 {
-		for _, f := range failed {
-			fmt.Fprintf(stderr, "sim: FAIL %s\n", f)
-		}
-		return exitFail
+	line, code := verdict(checks, o.strict)
+	fmt.Fprintln(human, line)
+	for _, f := range failures(checks, o.strict) {
+		fmt.Fprintf(stderr, "sim: FAIL %s\n", f)
 	}
-	return exitOK
+	return code
+}
+
+// goalsNote is how the header says the time goals are set: with -slack,
+// and fatal with -strict.
+func goalsNote(o options) string {
+	var notes []string
+	if o.slack > 0 {
+		notes = append(notes, fmt.Sprintf("-slack %v", o.slack))
+	}
+	if o.strict {
+		notes = append(notes, "-strict")
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (with " + strings.Join(notes, ", ") + ")"
 }
 
 // env is what a run needs: a provider (maybe in-process), a client, a
@@ -99,6 +124,7 @@ type env struct {
 	sched *scheduler.Scheduler
 	rec   *timeline.Recorder // with -timeline
 	mon   *monitorServer     // with -monitor
+	met   *metricsServer     // with -metrics
 }
 
 func setUp(ctx context.Context, o options) (_ *env, err error) {
@@ -124,6 +150,7 @@ func setUp(ctx context.Context, o options) (_ *env, err error) {
 			return nil, err
 		}
 		cfg.OnEvent = e.rec.Record
+		e.r.rec = e.rec
 	}
 	if e.sched, err = scheduler.New(cfg); err != nil {
 		return nil, err
@@ -136,6 +163,11 @@ func setUp(ctx context.Context, o options) (_ *env, err error) {
 			return nil, err
 		}
 	}
+	if o.metrics != "" {
+		if e.met, err = startMetrics(o.metrics, e.sched); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -145,6 +177,9 @@ func (e *env) close(ctx context.Context, stderr io.Writer) {
 	var errs []error
 	if e.mon != nil {
 		errs = append(errs, e.mon.close())
+	}
+	if e.met != nil {
+		errs = append(errs, e.met.close())
 	}
 	if e.sched != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)

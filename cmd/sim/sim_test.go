@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,43 +101,58 @@ func TestJSONSchema(t *testing.T) {
 	require.Contains(t, r.stderr, "=== C. drop", "human output goes to stderr with -json")
 }
 
-// TestHumanOutput: the default run, A to H: headers, summaries, account
-// lines and each scenario's own call log, on stdout.
+// TestHumanOutput: the default run, A to H: headers, summaries with the
+// time goals, account lines, each scenario's own call log with the time
+// of each call, C's drops, E's whale folded, and the verdict, on stdout.
 func TestHumanOutput(t *testing.T) {
 	r := runSim(t.Context(), "-hold", beyondHold, "-slack", testSlack)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Empty(t, r.stderr)
 	out := r.stdout
-	require.Regexp(t, `^provider http://127\.0\.0\.1:\d+ \(in-process\), MaxParallel 8, hold 40ms \(with -slack 50ms\)\n\n`, out)
+	require.Regexp(t, `^provider http://127\.0\.0\.1:\d+ \(in-process\), MaxParallel 8, hold 100ms \(with -slack 50ms\)\n\n`, out)
+	goal := `goal \d\.\d{3}s with -slack 50ms: (met|MISSED)`
 	for _, re := range []string{
-		`(?m)^=== A\. unsafe — no concurrency control ===\n  12 enqueued -> 12 calls, \d+ collisions, \d+\.\d\ds \(bound 0\.08s\)\n`,
-		`(?m)^=== B\. keyed — Running=ByKey\(account\), OnBusy=Wait ===\n  12 enqueued -> 12 calls, 0 collisions, \d+\.\d\ds \(bound 0\.16s\)\n` +
+		`(?m)^=== A\. unsafe — no concurrency control ===\n  12 enqueued -> 12 calls, \d+ collisions, \d+\.\d\ds \(bound 0\.20s\)\n`,
+		`(?m)^=== B\. keyed — Running=ByKey\(account\), OnBusy=Wait ===\n  12 enqueued -> 12 calls, 0 collisions, \d+\.\d\ds \(bound 0\.40s\)\n` +
 			`  OK acme     calls=4  collisions=0\n  OK globex   calls=4  collisions=0\n  OK initech  calls=4  collisions=0\n`,
-		`(?m)^=== C\. drop — Running=ByKey\(account\), OnBusy=Drop ===\n  12 enqueued -> 3 calls \(9 dropped\), 0 collisions, \d+\.\d\ds \(bound 0\.04s\)\n`,
-		`(?m)^=== D\. dedupe — .* ===\n  24 enqueued -> 3 calls \(21 deduped\), 0 collisions, \d+\.\d\ds \(bound 0\.04s\)\n`,
-		`(?m)^=== E\. noisy neighbour — .* ===\n  50 enqueued -> 50 calls, 0 collisions, \d+\.\d\ds \(bound 0\.40s\), minnow p99 \d\.\d{3}s \(goal 0\.020s\), whale \d+\.\d\ds\n` +
+		`(?m)^=== C\. drop — Running=ByKey\(account\), OnBusy=Drop ===\n  12 enqueued -> 3 calls \(9 dropped\), 0 collisions, \d+\.\d\ds \(bound 0\.10s\)\n` +
+			`  OK acme     calls=1  collisions=0 dropped=3\n`,
+		`(?m)^=== D\. dedupe — .* ===\n  24 enqueued -> 3 calls \(21 deduped\), 0 collisions, \d+\.\d\ds \(bound 0\.10s\)\n`,
+		`(?m)^=== E\. noisy neighbour — .* ===\n  50 enqueued -> 50 calls, 0 collisions, \d+\.\d\ds \(bound 1\.00s\), minnow p99 \d\.\d{3}s \(` + goal + `\), whale \d+\.\d\ds\n` +
 			`  OK minnow01 calls=1  collisions=0\n(  OK minnow\d\d calls=1  collisions=0\n){9}  OK whale    calls=40 collisions=0\n`,
-		`(?m)^=== F\. N slots — .* ===\n  24 enqueued -> 24 calls, 0 collisions, \d+\.\d\ds \(bound 0\.16s\)\n`,
-		`(?m)^=== G\. rate per key — .* ===\n  30 enqueued -> 30 calls, 0 collisions, \d+\.\d\ds \(bound 1\.80s\), 0 rate violations \(min gap 140ms\)\n` +
+		`(?m)^=== F\. N slots — .* ===\n  24 enqueued -> 24 calls, 0 collisions, \d+\.\d{3}s \(bound 0\.400s, ` + goal + `\)\n`,
+		`(?m)^=== G\. rate per key — .* ===\n  30 enqueued -> 30 calls, 0 collisions, \d+\.\d{3}s \(bound 1\.80\ds, ` + goal + `\), 0 rate violations \(min gap 100ms\)\n` +
 			`  OK acme     calls=10 collisions=0 rate_violations=0\n`,
-		`(?m)^=== H\. shared key — .* ===\n  15 enqueued -> 15 calls, 0 collisions, \d+\.\d\ds \(bound 0\.20s\); without Group: 15 calls, [1-9]\d* collisions, \d+\.\d\ds\n` +
+		`(?m)^=== H\. shared key — .* ===\n  15 enqueued -> 15 calls, 0 collisions, \d+\.\d\ds \(bound 0\.50s\); without Group: 15 calls, [1-9]\d* collisions, \d+\.\d\ds\n` +
 			`  OK acme     calls=5  collisions=0\n`,
 	} {
 		require.Regexp(t, re, out)
 	}
-	// Each scenario prints its own calls: 12 + 12 + 3 + 3 + 50 + 24 + 30
-	// + 15 + 15 log lines.
-	calls := regexp.MustCompile(`(?m)^    \[(ok       |COLLISION|TOO SOON )\] \S+ +\S+$`).FindAllString(out, -1)
-	require.Len(t, calls, 164)
+	require.Regexp(t, `\n8 scenarios: all hold(; time goal missed \(not fatal without -strict\): .*)?\n$`, out)
+
+	// Each scenario prints its own calls, each with its time: 12 + 12 + 3
+	// + 3 + 50 + 24 + 30 + 15 + 15, E's whale folded: a line says how
+	// many calls it stands for.
+	calls := regexp.MustCompile(`(?m)^    \+\d+\.\d{3}s \[(ok       |COLLISION|TOO SOON )\] \S+ +\S+$`).FindAllString(out, -1)
+	folds := regexp.MustCompile(`(?m)^            \[ok       \] whale \.\.\. (\d+) more, \+\d\.\d{3}s to \+\d\.\d{3}s$`).FindAllStringSubmatch(out, -1)
+	require.Len(t, folds, 1, "E's whale, folded once")
+	folded, err := strconv.Atoi(folds[0][1])
+	require.NoError(t, err)
+	require.Equal(t, 164, len(calls)+folded)
+	e := out[strings.Index(out, "=== E."):strings.Index(out, "=== F.")]
+	require.LessOrEqual(t, strings.Count(e, "] whale    "), 5, "not 40 whale lines:\n%s", e)
 	b := out[strings.Index(out, "=== B."):strings.Index(out, "=== C.")]
 	require.NotContains(t, b, "COLLISION")
-	require.Equal(t, 12, strings.Count(b, "    [ok       ] "))
+	require.Equal(t, 12, strings.Count(b, "s [ok       ] "))
+	c := out[strings.Index(out, "=== C."):strings.Index(out, "=== D.")]
+	require.Contains(t, c, "  dropped by the scheduler, never sent (9):\n")
+	require.Len(t, regexp.MustCompile(`(?m)^    \+\d\.\d{3}s (acme|globex|initech) +(list_invoices|refresh_usage|update_metadata)$`).FindAllString(c, -1), 9)
 	h := out[strings.Index(out, "=== H."):]
 	without, with := h[:strings.Index(h, "--- with Group ---")], h[strings.Index(h, "--- with Group ---"):]
 	require.Contains(t, without, "--- without Group ---")
 	require.Contains(t, without, "[COLLISION]", "the reference's behaviour: ops and refresh collide")
 	require.NotContains(t, with, "COLLISION")
-	require.Equal(t, 15, strings.Count(with, "    [ok       ] "))
+	require.Equal(t, 15, strings.Count(with, "s [ok       ] "))
 	require.NotContains(t, out, "--- reset", "the reset line is the header's job")
 	require.NotContains(t, out, "FAIL")
 }
@@ -145,7 +161,8 @@ func TestQuiet(t *testing.T) {
 	r := runSim(t.Context(), "-hold", testHold, "-quiet", "-scenarios", "c")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Regexp(t, `^=== C\. drop — Running=ByKey\(account\), OnBusy=Drop ===\n`+
-		`  12 enqueued -> 3 calls \(9 dropped\), 0 collisions, \d\.\d\ds \(bound 0\.02s\)\n$`, r.stdout)
+		`  12 enqueued -> 3 calls \(9 dropped\), 0 collisions, \d\.\d\ds \(bound 0\.02s\)\n`+
+		`1 scenario: all hold\n$`, r.stdout)
 }
 
 // TestUnguardedScenarioFails: a guarded scenario run against a task

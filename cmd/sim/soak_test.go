@@ -33,7 +33,10 @@ func TestSoak(t *testing.T) {
 	res := decodeSoak(t, r.stdout)
 
 	require.True(t, res.OK)
-	require.InDelta(t, 2, res.SoakSeconds, 0.5)
+	// The load runs 2s, then drains: longer on a loaded machine, never
+	// shorter.
+	require.GreaterOrEqual(t, res.SoakSeconds, 2.0)
+	require.Less(t, res.SoakSeconds, 30.0)
 	require.Equal(t, 20, res.Accounts)
 	require.Equal(t, 4, res.Parallel)
 	require.Equal(t, uint64(7), res.Seed)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -65,7 +66,49 @@ func TestTimelineFlag(t *testing.T) {
 		}
 		require.Len(t, elements(sec, "succeeded"), tc.succeeded, tc.title)
 		require.Len(t, elements(sec, "dropped"), tc.dropped, tc.title)
-		require.Len(t, elements(sec, "dedupe"), tc.dedupes, tc.title)
+		// Dedupes are drawn per invocation: the first and the last, and
+		// a count of them all.
+		dedupes := 0
+		for _, c := range elements(sec, "dedupe-count") {
+			var n int
+			_, err := fmt.Sscanf(text(c), "+%d deduped", &n)
+			require.NoError(t, err, text(c))
+			dedupes += n
+		}
+		require.Equal(t, tc.dedupes, dedupes, tc.title)
+		require.LessOrEqual(t, len(elements(sec, "dedupe")), 2*tc.bars, tc.title)
+	}
+}
+
+// TestTimelineMarksCollisions: on the timeline, every call that the
+// provider answered with a collision is marked as such (A, and H without
+// its Group): as many marks as the provider counted collisions, and none
+// where the guard holds.
+func TestTimelineMarksCollisions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "timeline.html")
+	r := runSim(t.Context(), "-hold", testHold, "-timeline", path, "-json", "-scenarios", "A,B,H")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	got := decodeLines(t, r.stdout)
+	require.Len(t, got, 3)
+	require.Positive(t, got[0].Collisions, "A collides")
+	require.NotNil(t, got[2].CollisionsWithoutGroup)
+	require.Positive(t, *got[2].CollisionsWithoutGroup, "H without its Group collides")
+
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	doc, err := html.Parse(f)
+	require.NoError(t, err)
+	sections := tagged(doc, "section")
+	require.Len(t, sections, 3)
+	for i, want := range []int{got[0].Collisions, 0, *got[2].CollisionsWithoutGroup + got[2].Collisions} {
+		marked := map[string]bool{}
+		for _, n := range elements(sections[i], "note") {
+			if id := attrOf(n, "data-id"); id != "" && attrOf(n, "data-note") == "collision" {
+				marked[id] = true
+			}
+		}
+		require.Len(t, marked, want, "section %s", attrOf(sections[i], "data-title"))
 	}
 }
 
@@ -92,6 +135,7 @@ func TestMonitorFlag(t *testing.T) {
 	<-stderr.ready
 	m := regexp.MustCompile(`(?m)^monitor: (http://127\.0\.0\.1:\d+/)$`).FindStringSubmatch(stderr.String())
 	require.NotNil(t, m, stderr.String())
+	require.NotContains(t, stderr.String(), "WARNING", "loopback: nothing to warn about")
 	url := m[1]
 
 	var st monitor.State
@@ -122,6 +166,37 @@ func TestMonitorFlag(t *testing.T) {
 	require.NoError(t, err, "the stream ended cleanly")
 	_, err = http.Get(url + "state.json")
 	require.Error(t, err, "no longer serving")
+}
+
+// TestExposedWarning: a monitor on an address that is not loopback (all
+// interfaces, as :8000 gives, or another) is announced with a warning
+// that it shows labels and errors and has no authentication.
+func TestExposedWarning(t *testing.T) {
+	tests := []struct {
+		addr    net.Addr
+		exposed bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000}, false},
+		{&net.TCPAddr{IP: net.IPv4(127, 1, 2, 3), Port: 8000}, false},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8000}, false},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8000}, true},        // 0.0.0.0:8000
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8000}, true}, // :8000
+		{&net.TCPAddr{Port: 8000}, true},
+		{&net.TCPAddr{IP: net.IPv4(192, 168, 1, 20), Port: 8000}, true},
+		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 8000}, true},
+		{&net.UnixAddr{Name: "/tmp/monitor.sock", Net: "unix"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addr.String(), func(t *testing.T) {
+			w := exposedWarning(tc.addr)
+			if !tc.exposed {
+				require.Empty(t, w)
+				return
+			}
+			require.Equal(t, "monitor: WARNING: listening on "+tc.addr.String()+", not only on loopback: anyone who can reach it "+
+				"sees the tasks' labels and error texts, and the monitor has no authentication; use 127.0.0.1:PORT to keep it to this machine", w)
+		})
+	}
 }
 
 func TestMonitorFlagAddressInUse(t *testing.T) {

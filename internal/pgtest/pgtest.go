@@ -33,6 +33,19 @@ var (
 // had.
 func URL(t testing.TB) string {
 	t.Helper()
+	url, err := Start()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required in CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL server: %v", err)
+	}
+	return url
+}
+
+// Start returns the connection string of the test server, starting a
+// private one on first use, for a TestMain. Tests use URL.
+func Start() (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if !done {
@@ -44,13 +57,7 @@ func URL(t testing.TB) string {
 			}
 		}
 	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required in CI: %v", err)
-		}
-		t.Skipf("no PostgreSQL server: %v", err)
-	}
-	return url
+	return url, err
 }
 
 // Stop stops the private server, if one was started. TestMain calls it
