@@ -142,12 +142,3 @@ func TestResultThatCannotBeDecoded(t *testing.T) {
 	require.False(t, errors.Is(err, scheduler.ErrPanic))
 }
 
-func TestLookupInMemoryIsUnsupported(t *testing.T) {
-	s, err := scheduler.New(scheduler.Config{})
-	require.NoError(t, err)
-	defer s.Close(context.Background())
-	task, err := scheduler.NewTask(s, "t", func(ctx context.Context, n int) (int, error) { return n, nil }, scheduler.Options[int]{})
-	require.NoError(t, err)
-	_, err = task.Lookup(context.Background(), 1)
-	require.ErrorIs(t, err, errors.ErrUnsupported)
-}
