@@ -57,6 +57,7 @@ type Backend struct {
 	free     chan struct{} // closed and replaced when a running task ends
 
 	completions completer
+	failures    failures
 	waiters     waiters
 	publish     atomic.Bool // some process listens: publish events
 	// wasListening: this process's row is in the listeners table (keeper

@@ -141,4 +141,3 @@ func TestResultThatCannotBeDecoded(t *testing.T) {
 	require.Equal(t, scheduler.Succeeded, inv.State(), "it ran; only this process cannot read the result")
 	require.False(t, errors.Is(err, scheduler.ErrPanic))
 }
-

@@ -53,7 +53,7 @@ func (b *Backend) claimLoop() {
 				if b.life.Err() != nil {
 					return
 				}
-				b.host.Logger.Warn("postgres: claim failed", "err", err)
+				b.logFailure("claiming", err)
 			} else if wait == 0 {
 				continue // the slots filled: there may be more
 			} else {
@@ -193,7 +193,7 @@ func (b *Backend) promoteRated(rated []claimed) {
 	defer cancel()
 	if _, err := b.pool.Exec(ctx, b.sql.promoteKeys, ks, kds, b.publish.Load()); err != nil && b.life.Err() == nil {
 		// The next completion of the key promotes instead.
-		b.host.Logger.Warn("postgres: promoting rated keys failed", "err", err)
+		b.logFailure("promoting rated keys", err)
 	}
 }
 

@@ -68,9 +68,15 @@ type worker struct {
 // parallel slots, and waits until it is ready.
 func (c *cluster) startWorker(name string, parallel int) *worker {
 	c.t.Helper()
+	return c.startWorkerAt(name, parallel, c.url)
+}
+
+// startWorkerAt starts a worker that connects with url.
+func (c *cluster) startWorkerAt(name string, parallel int, url string) *worker {
+	c.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
-		envWorker+"="+name, envURL+"="+c.url, envSchema+"="+c.schema,
+		envWorker+"="+name, envURL+"="+url, envSchema+"="+c.schema,
 		envCounter+"="+c.counter.url, envLease+"="+c.lease.String(), envParallel+"="+fmt.Sprint(parallel))
 	stdin, err := cmd.StdinPipe()
 	require.NoError(c.t, err)

@@ -83,9 +83,7 @@ func (c *completer) flush() bool {
 	c.written = make(chan struct{})
 	c.mu.Unlock()
 	if err != nil {
-		if c.b.life.Err() == nil {
-			c.b.host.Logger.Warn("postgres: writing outcomes failed; will try again", "err", err, "count", len(batch))
-		}
+		c.b.logFailure("writing outcomes (they are kept and written again)", err)
 		select {
 		case <-c.b.life.Done():
 		case <-time.After(c.b.cfg.PollInterval):

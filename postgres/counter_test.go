@@ -111,11 +111,16 @@ func (c *counter) leave(w http.ResponseWriter, r *http.Request) {
 	c.mu.Unlock()
 }
 
-// gate blocks until the test opens the named gate, or the caller gives up.
+// gate blocks until the test opens the named gate, or the gate of that
+// name for the calling worker ("name@worker"), or the caller gives up.
 func (c *counter) gate(w http.ResponseWriter, r *http.Request) {
-	ch := c.gateChan(r.URL.Query().Get("name"))
+	q := r.URL.Query()
+	all := c.gateChan(q.Get("name"))
+	mine := c.gateChan(q.Get("name") + "@" + q.Get("worker"))
 	select {
-	case <-ch:
+	case <-all:
+		fmt.Fprint(w, "open")
+	case <-mine:
 		fmt.Fprint(w, "open")
 	case <-r.Context().Done():
 	}
@@ -248,7 +253,7 @@ func (cl *client) leave(space, key, token string) {
 }
 
 func (cl *client) gate(ctx context.Context, name string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cl.base+"/gate?"+url.Values{"name": {name}}.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cl.base+"/gate?"+url.Values{"name": {name}, "worker": {cl.worker}}.Encode(), nil)
 	if err != nil {
 		return err
 	}

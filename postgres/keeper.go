@@ -242,9 +242,3 @@ func (b *Backend) refreshListeners() {
 	}
 	b.publish.Store(any || listening)
 }
-
-func (b *Backend) logFailure(what string, err error) {
-	if b.life.Err() == nil {
-		b.host.Logger.Warn("postgres: "+what+" failed", "err", err)
-	}
-}

@@ -24,7 +24,7 @@ func (b *Backend) listen() {
 		if b.life.Err() != nil {
 			return
 		}
-		b.host.Logger.Warn("postgres: listening failed; polling until it reconnects", "err", err)
+		b.logFailure("listening (polling until it reconnects)", err)
 		select {
 		case <-b.life.Done():
 			return
