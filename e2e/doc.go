@@ -9,5 +9,10 @@
 //	go test ./... -require-browser       # fails instead, too
 //	go test ./... -shots DIR             # also copies the screenshots to DIR
 //
+// docs/timeline.png is the demo's default run, made with the same tool:
+//
+//	go run ./cmd/sim -timeline /tmp/timeline.html
+//	cd e2e && go test -run TestTimelineScreenshot -timeline-page /tmp/timeline.html -shots ../docs
+//
 // PERKEY_CHROMIUM names another browser binary.
 package e2e

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/perkey/perkey/provider"
 	"github.com/perkey/perkey/scheduler"
@@ -31,7 +33,9 @@ type scenario struct {
 }
 
 // scenarios are A to D: 12 calls unguarded, keyed with wait, keyed with
-// drop, and 24 refreshes deduplicated by account.
+// drop, and 24 refreshes deduplicated by account; then G: 4 calls per
+// account, keyed, at most 10 starts per second per account, so that each
+// call after an account's first waits for a rate token.
 func scenarios() []scenario {
 	accounts := []string{"acme", "globex", "initech"}
 	var each, refreshes []call
@@ -53,6 +57,8 @@ func scenarios() []scenario {
 		{"C. drop", scheduler.Options[call]{Running: scheduler.ByKey, OnBusy: scheduler.Drop, Key: key, Label: op}, each},
 		{"D. dedupe", scheduler.Options[call]{Registration: scheduler.ByKey, Running: scheduler.ByKey,
 			Dedupe: scheduler.UntilDone, Key: key, Label: op}, refreshes},
+		{"G. rate", scheduler.Options[call]{Running: scheduler.ByKey, Rate: rate.Every(100 * time.Millisecond),
+			Key: key, Label: op}, each},
 	}
 }
 
@@ -87,12 +93,18 @@ func recordScenarios(t *testing.T) string {
 			require.NoError(t, err)
 			invs = append(invs, inv)
 		}
+		collisions := 0
 		for _, inv := range invs {
-			if _, err := inv.Wait(ctx); err != nil {
+			out, err := inv.Wait(ctx)
+			if err != nil {
 				require.ErrorIs(t, err, scheduler.ErrDropped)
 			}
+			if out == provider.Collision {
+				rec.Annotate(inv.ID(), "collision") // as the sim does
+				collisions++
+			}
 		}
-		sec.SetSummary(strconv.Itoa(len(sc.plan)) + " enqueued")
+		sec.SetSummary(strconv.Itoa(len(sc.plan)) + " enqueued, " + strconv.Itoa(collisions) + " collisions")
 	}
 	path := filepath.Join(t.TempDir(), "timeline.html")
 	f, err := os.Create(path)
@@ -115,21 +127,42 @@ func TestTimelineInBrowser(t *testing.T) {
 		selector string
 		want     int
 	}{
-		{"section.section", 4},
-		{"svg.timeline", 4},
-		{"svg.timeline g.bar", 12 + 12 + 12 + 3},
-		{"svg.timeline g.lane", 4 * 3},
-		{"svg.timeline g.bar .mark.succeeded", 12 + 12 + 3 + 3},
+		{"section.section", 5},
+		{"svg.timeline", 5},
+		{"svg.timeline g.bar", 12 + 12 + 12 + 3 + 12},
+		{"svg.timeline g.lane", 5 * 3},
+		{"svg.timeline g.bar .mark.succeeded", 12 + 12 + 3 + 3 + 12},
 		{"svg.timeline g.bar .mark.dropped", 9},
-		{"svg.timeline g.bar .mark", 12 + 12 + 12 + 3}, // every bar ends in one mark
-		{"svg.timeline path.dedupe", 21},
+		{"svg.timeline g.bar .mark", 12 + 12 + 12 + 3 + 12}, // every bar ends in one mark
 		{"section.section:nth-of-type(4) svg.timeline g.bar", 3},
 		{"section.section:nth-of-type(3) svg.timeline g.bar[data-state=dropped]", 9},
+		// G: each account's calls after its first wait for a rate token.
+		{"section.section:nth-of-type(5) svg.timeline rect.seg.throttled", 3 * 3},
+		// No collision where the key is guarded.
+		{"section.section:nth-of-type(n+2) svg.timeline path.note", 0},
 		{"script, link, img, iframe, [src]", 0}, // nothing to fetch: the page works offline
 	}
 	for _, tc := range tests {
 		require.Equal(t, tc.want, count(t, ctx, tc.selector), tc.selector)
 	}
+
+	// D: 21 dedupes, drawn as a count per bar with its first and last.
+	dedupes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		'section.section:nth-of-type(4) text.dedupe-count')).map(function (e) { return e.textContent; })`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"+7 deduped", "+7 deduped", "+7 deduped"}, dedupes)
+	require.LessOrEqual(t, count(t, ctx, "section.section:nth-of-type(4) path.dedupe"), 6)
+
+	// A: every call the provider answered "collision" is marked, and the
+	// legend says what the mark means.
+	summary, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('section.section p.summary').textContent`))
+	require.NoError(t, err)
+	collisions, err := strconv.Atoi(strings.TrimSuffix(strings.Split(summary, ", ")[1], " collisions"))
+	require.NoError(t, err)
+	require.Positive(t, collisions, "A is unguarded: the provider saw collisions")
+	require.Equal(t, collisions, count(t, ctx, `section.section:nth-of-type(1) path.note[data-note="collision"]`))
+	require.Equal(t, 1, count(t, ctx, `svg.legend g.legend-item[data-item="note:collision"]`))
+	require.Equal(t, 1, count(t, ctx, `svg.legend g.legend-item[data-item="throttled"]`))
 
 	// B's lanes are serial: the running segments of a lane never overlap.
 	overlaps, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(function () {

@@ -140,7 +140,9 @@ func parseMessages(s string) ([]message, string) {
 				m.data = []byte(v)
 			}
 		}
-		out = append(out, m)
+		if m.event != "" || m.data != nil { // not just "retry: N"
+			out = append(out, m)
+		}
 		s = s[i+2:]
 	}
 }
@@ -211,6 +213,17 @@ func openStream(h http.Handler, target string) (w *streamWriter, cancel func(), 
 		h.ServeHTTP(w, req)
 	}()
 	return w, cancel, done
+}
+
+// only returns the messages of msgs of one kind ("state" or "events").
+func only(msgs []message, event string) []message {
+	var out []message
+	for _, m := range msgs {
+		if m.event == event {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // eventsOf returns the events of the batches among msgs.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
@@ -32,7 +33,7 @@ func TestStateFollowsWork(t *testing.T) {
 
 		invs := g.submit(t, "a", "b", "a", "a", "b")
 		synctest.Wait()
-		time.Sleep(DefaultInterval) // past the shared state's lifetime
+		time.Sleep(DefaultInterval) // past the shared keys' lifetime
 		st = getState(t, m)
 		require.Equal(t, Slots{Used: 2, Max: 2}, st.Slots)
 		require.Equal(t, Stats{Submitted: 5, Running: 2, Queued: 3, Actors: 2}, st.Stats)
@@ -40,32 +41,39 @@ func TestStateFollowsWork(t *testing.T) {
 			{Task: "sync", Key: "a", Running: 1, Queued: 2},
 			{Task: "sync", Key: "b", Running: 1, Queued: 1},
 		}, st.Keys, "busiest first")
+		require.Equal(t, st.Now, st.KeysAt, "taken now")
 
 		close(g.release)
 		for _, inv := range invs {
 			<-inv.Done()
 		}
-		time.Sleep(DefaultInterval)
 		st = getState(t, m)
 		require.Equal(t, Slots{Used: 0, Max: 2}, st.Slots)
 		require.Equal(t, Stats{Submitted: 5, Succeeded: 5}, st.Stats)
-		require.Empty(t, st.Keys)
+		require.Empty(t, st.Keys, "no live key: no key listed, at once")
 	})
 }
 
-// TestStateShared: viewers within Interval/2 of each other share one
-// state, taken once.
-func TestStateShared(t *testing.T) {
+// TestKeysShared: viewers within Interval/2 of each other share the
+// busiest keys, taken once; Stats are always fresh.
+func TestKeysShared(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newScheduler(t, scheduler.Config{})
 		g := newGated(t, s, "sync", scheduler.Options[call]{Running: scheduler.ByKey})
 		m := newMonitor(t, s, Config{Interval: time.Second})
-		before := getState(t, m)
 		g.submit(t, "a")
 		synctest.Wait()
-		require.Equal(t, before, getState(t, m), "within Interval/2: the same state")
+		before := getState(t, m)
+		require.Len(t, before.Keys, 1)
+		g.submit(t, "b")
+		synctest.Wait()
+		st := getState(t, m)
+		require.Equal(t, 2, st.Stats.Running, "Stats are fresh")
+		require.Equal(t, before.Keys, st.Keys, "within Interval/2: the same keys")
+		require.Equal(t, before.KeysAt, st.KeysAt)
 		time.Sleep(time.Second / 2)
-		require.Equal(t, 1, getState(t, m).Stats.Running)
+		require.Len(t, getState(t, m).Keys, 2)
+		require.Equal(t, 2, m.keys.walks)
 		close(g.release)
 	})
 }
@@ -83,7 +91,7 @@ func TestEventsPolling(t *testing.T) {
 		<-g.started
 		var b Batch
 		get(t, m, "/events.json", &b)
-		require.Equal(t, Batch{Events: []Event{}}, b)
+		require.Equal(t, Batch{Events: []Event{}, Watching: true, Since: unixMillis(time.Now())}, b)
 		require.True(t, m.subscribed())
 
 		inv := g.submit(t, "a")[0]
@@ -104,13 +112,20 @@ func TestEventsPolling(t *testing.T) {
 		require.Equal(t, uint64(2), b.Events[0].Seq)
 
 		// Linger passes without a poll: the next event unsubscribes and
-		// is not kept.
+		// ends the watch.
 		time.Sleep(5 * time.Second)
 		g.release <- struct{}{}
 		<-inv.Done()
 		synctest.Wait()
 		require.False(t, m.subscribed())
-		require.Equal(t, uint64(4), getLast(t, m), "nothing kept after Linger")
+		require.False(t, getState(t, m).Events.Watching)
+
+		// A poll of the old watch starts a new one, and is told to forget:
+		// how #2 ended was not watched.
+		get(t, m, "/events.json?after=3", &b)
+		require.True(t, b.Reset)
+		require.Empty(t, b.Events)
+		require.True(t, m.subscribed())
 
 		w := get(t, m, "/events.json?after=x", nil)
 		require.Equal(t, http.StatusBadRequest, w.Code)
@@ -118,21 +133,14 @@ func TestEventsPolling(t *testing.T) {
 	})
 }
 
-func getLast(t *testing.T, m *Monitor) uint64 {
-	t.Helper()
-	var b Batch
-	get(t, m, "/events.json?after=0", &b)
-	return b.Last
-}
-
-// TestStream: the stream sends the state and the events as work runs, and
-// unsubscribes when its client leaves.
+// TestStream: the stream sends the events and the state as work runs, and
+// the monitor stays subscribed for Linger after its client leaves.
 func TestStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newScheduler(t, scheduler.Config{MaxParallel: 4})
 		g := newGated(t, s, "sync", scheduler.Options[call]{Running: scheduler.ByKey,
 			Registration: scheduler.ByKey, Dedupe: scheduler.UntilDone})
-		m := newMonitor(t, s, Config{Interval: 100 * time.Millisecond})
+		m := newMonitor(t, s, Config{Interval: 100 * time.Millisecond, Linger: time.Second})
 		require.False(t, m.subscribed())
 
 		w, cancel, done := openStream(m, "/stream")
@@ -141,7 +149,9 @@ func TestStream(t *testing.T) {
 		msgs := w.drain()
 		require.Len(t, msgs, 2, "a state and an (empty) batch at once")
 		require.Equal(t, Slots{Max: 4}, msgs[0].state(t).Slots)
-		require.Empty(t, msgs[1].batch(t).Events)
+		b := msgs[1].batch(t)
+		require.Empty(t, b.Events)
+		require.True(t, b.Watching)
 		require.True(t, m.subscribed())
 
 		inv := g.submit(t, "a", "a", "a")[0] // two collapse into the first
@@ -151,10 +161,7 @@ func TestStream(t *testing.T) {
 		synctest.Wait()
 		msgs = w.drain()
 		require.Len(t, msgs, 2)
-		st := msgs[0].state(t)
-		require.Equal(t, Stats{Submitted: 3, Deduped: 2, Running: 1, Actors: 1}, st.Stats)
-		require.Equal(t, Slots{Used: 1, Max: 4}, st.Slots)
-		b := msgs[1].batch(t)
+		b = msgs[0].batch(t)
 		var changes []string
 		deduped := 0
 		for _, s := range states(b.Events, inv.ID()) {
@@ -166,7 +173,11 @@ func TestStream(t *testing.T) {
 		}
 		require.Equal(t, []string{"queued", "pending", "running"}, changes)
 		require.Equal(t, 2, deduped)
-		require.Equal(t, "5", msgs[1].id, "the SSE id is the batch's Last")
+		require.Equal(t, "5", msgs[0].id, "the SSE id is the batch's Last")
+		st := msgs[1].state(t)
+		require.Equal(t, Stats{Submitted: 3, Deduped: 2, Running: 1, Actors: 1}, st.Stats)
+		require.Equal(t, Slots{Used: 1, Max: 4}, st.Slots)
+		require.Equal(t, 1, st.Streams)
 
 		// Nothing changes: nothing is sent.
 		time.Sleep(time.Second)
@@ -179,22 +190,27 @@ func TestStream(t *testing.T) {
 		synctest.Wait()
 		msgs = w.drain()
 		require.Len(t, msgs, 2)
-		require.Equal(t, uint64(1), msgs[0].state(t).Stats.Succeeded)
-		require.Equal(t, []string{"succeeded"}, states(msgs[1].batch(t).Events, inv.ID()))
+		require.Equal(t, []string{"succeeded"}, states(msgs[0].batch(t).Events, inv.ID()))
+		require.Equal(t, uint64(1), msgs[1].state(t).Stats.Succeeded)
 
-		// The client leaves: the stream ends and the monitor unsubscribes.
+		// The client leaves: the monitor stays subscribed for Linger, then
+		// unsubscribes at the next event.
 		cancel()
 		<-done
-		require.False(t, m.subscribed())
+		require.True(t, m.subscribed())
 		inv2 := g.submit(t, "b")[0]
 		<-inv2.Done()
-		synctest.Wait()
-		require.Equal(t, uint64(6), getLast(t, m), "nothing recorded once nobody watches")
+		require.True(t, m.subscribed(), "within Linger")
+		require.Equal(t, uint64(10), m.ring.head.Load(), "and recording")
+		time.Sleep(time.Second)
+		<-g.submit(t, "c")[0].Done()
+		require.False(t, m.subscribed())
+		require.Equal(t, uint64(11), m.ring.head.Load(), "nothing recorded once nobody watches, but the watch's end")
 	})
 }
 
 // TestStreamResume: a stream that starts after a sequence number, from
-// ?after= or Last-Event-ID, gets only what followed.
+// Last-Event-ID or ?after=, gets only what followed.
 func TestStreamResume(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newScheduler(t, scheduler.Config{})
@@ -220,6 +236,7 @@ func TestStreamResume(t *testing.T) {
 			{"all", "/stream", "", 8, false, false},
 			{"after", "/stream?after=5", "", 3, false, false},
 			{"Last-Event-ID", "/stream", "6", 2, false, false},
+			{"Last-Event-ID over ?after=", "/stream?after=2", "6", 2, false, false},
 			{"unknown: afresh", "/stream?after=99", "", 8, true, false},
 			{"bad", "/stream?after=-1", "", 0, false, true},
 		}
@@ -239,9 +256,9 @@ func TestStreamResume(t *testing.T) {
 				require.Equal(t, http.StatusBadRequest, w.code, tc.name)
 				continue
 			}
-			msgs := w.drain()
-			require.Len(t, msgs, 2, tc.name)
-			b := msgs[1].batch(t)
+			msgs := only(w.drain(), "events")
+			require.Len(t, msgs, 1, tc.name)
+			b := msgs[0].batch(t)
 			require.Len(t, b.Events, tc.want, tc.name)
 			require.Equal(t, tc.reset, b.Reset, tc.name)
 			require.Equal(t, uint64(8), b.Events[len(b.Events)-1].Seq, tc.name)
@@ -250,22 +267,40 @@ func TestStreamResume(t *testing.T) {
 }
 
 // TestViewersShareOneSubscription: the monitor stays subscribed while any
-// stream is open, and unsubscribes after the last.
+// stream is open, and for Linger after the last.
 func TestViewersShareOneSubscription(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newScheduler(t, scheduler.Config{})
-		m := newMonitor(t, s, Config{})
+		task, err := scheduler.NewTask(s, "t", func(context.Context, int) (int, error) { return 0, nil },
+			scheduler.Options[int]{})
+		require.NoError(t, err)
+		m := newMonitor(t, s, Config{Linger: time.Second})
 		_, cancel1, done1 := openStream(m, "/stream")
 		_, cancel2, done2 := openStream(m, "/stream")
 		synctest.Wait()
 		require.True(t, m.subscribed())
+		sub := m.sub.Load()
 		cancel1()
 		<-done1
-		require.True(t, m.subscribed(), "one viewer left")
+		time.Sleep(30 * time.Second) // past Linger, within MaxStreamAge
+		run(t, task)
+		require.Same(t, sub, m.sub.Load(), "one viewer left: the same subscription")
 		cancel2()
 		<-done2
+		run(t, task)
+		require.True(t, m.subscribed(), "within Linger of the last")
+		time.Sleep(time.Second)
+		run(t, task)
 		require.False(t, m.subscribed())
 	})
+}
+
+// run runs one invocation of task to its end.
+func run(t *testing.T, task *scheduler.Task[int, int]) {
+	t.Helper()
+	inv, err := task.Submit(context.Background(), 0)
+	require.NoError(t, err)
+	<-inv.Done()
 }
 
 // TestRingBounded: however many events, the monitor keeps Events of them
@@ -279,10 +314,8 @@ func TestRingBounded(t *testing.T) {
 		m := newMonitor(t, s, Config{Events: 8})
 		var b Batch
 		get(t, m, "/events.json", &b) // subscribe
-		for i := range 25 {
-			inv, err := task.Submit(context.Background(), i)
-			require.NoError(t, err)
-			<-inv.Done()
+		for range 25 {
+			run(t, task)
 		}
 		synctest.Wait()
 		get(t, m, "/events.json?after=0", &b)
@@ -299,38 +332,68 @@ func TestRingBounded(t *testing.T) {
 
 func TestRing(t *testing.T) {
 	r := newRing(4)
-	events, missed, reset := r.since(0)
+	events, last, missed, reset := r.since(0, 0)
 	require.Empty(t, events)
+	require.Zero(t, last)
 	require.Zero(t, missed)
 	require.False(t, reset)
+	r.begin(time.Now())
 	for i := range 10 {
-		e := Event{State: "running", Deduped: i%2 == 0}
-		r.add(e)
+		if i%2 == 0 {
+			r.add(Event{State: "running", Deduped: true}, kindDeduped)
+		} else {
+			r.add(Event{State: "running"}, int(scheduler.Running))
+		}
 	}
+	require.Zero(t, unsafe.Sizeof(slot{})%64, "a slot shares no cache line with the next")
 	tests := []struct {
-		after  uint64
-		seqs   []uint64
-		missed uint64
-		reset  bool
+		after, upTo uint64
+		seqs        []uint64
+		last        uint64
+		missed      uint64
+		reset       bool
 	}{
-		{0, []uint64{7, 8, 9, 10}, 6, false},
-		{6, []uint64{7, 8, 9, 10}, 0, false},
-		{8, []uint64{9, 10}, 0, false},
-		{10, nil, 0, false},
-		{11, []uint64{7, 8, 9, 10}, 6, true},
+		{0, 0, []uint64{7, 8, 9, 10}, 10, 6, false},
+		{6, 0, []uint64{7, 8, 9, 10}, 10, 0, false},
+		{8, 0, []uint64{9, 10}, 10, 0, false},
+		{6, 8, []uint64{7, 8}, 8, 0, false},
+		{10, 0, nil, 10, 0, false},
+		{11, 0, []uint64{7, 8, 9, 10}, 10, 6, true},
 	}
 	for _, tc := range tests {
-		events, missed, reset := r.since(tc.after)
+		events, last, missed, reset := r.since(tc.after, tc.upTo)
 		var seqs []uint64
 		for _, e := range events {
 			seqs = append(seqs, e.Seq)
 		}
 		require.Equal(t, tc.seqs, seqs, "after %d", tc.after)
+		require.Equal(t, tc.last, last, "after %d", tc.after)
 		require.Equal(t, tc.missed, missed, "after %d", tc.after)
 		require.Equal(t, tc.reset, reset, "after %d", tc.after)
 	}
-	require.Equal(t, map[string]uint64{"deduped": 3, "running": 3}, r.evicted)
+	require.Equal(t, map[string]uint64{"deduped": 3, "running": 3}, r.info().Evicted)
 	require.Equal(t, uint64(6), r.evictedTotal())
+
+	// The watch ends: its events are no longer given, and a reader of it
+	// is told to start afresh; the next watch starts after a marker.
+	r.end()
+	events, last, _, reset = r.since(10, 0)
+	require.Empty(t, events)
+	require.True(t, reset)
+	require.Equal(t, uint64(11), last)
+	require.False(t, r.info().Watching)
+	r.begin(time.Now())
+	require.Zero(t, r.evictedTotal())
+	require.Zero(t, r.info().Kept)
+	r.add(Event{State: "queued"}, int(scheduler.Queued))
+	events, last, _, reset = r.since(10, 0)
+	require.True(t, reset, "10 was of the earlier watch")
+	require.Len(t, events, 1)
+	require.Equal(t, uint64(13), events[0].Seq, "Seqs are never reused: 11 ended a watch, 12 began one")
+	require.Equal(t, uint64(13), last)
+	events, _, _, reset = r.since(12, 0)
+	require.False(t, reset, "12 is where this watch began")
+	require.Len(t, events, 1)
 }
 
 // TestPage: the page is self-contained HTML with the elements its script
@@ -358,8 +421,8 @@ func TestPage(t *testing.T) {
 				switch a.Key {
 				case "id":
 					ids[a.Val] = true
-				case "src", "href":
-					t.Fatalf("%s: <%s %s=%q>: the page must fetch nothing", target, n.Data, a.Key, a.Val)
+				case "src", "href", "style":
+					t.Fatalf("%s: <%s %s=%q>: the page must fetch nothing and need no inline style attribute", target, n.Data, a.Key, a.Val)
 				}
 			}
 			if n.Data == "script" {
@@ -370,11 +433,14 @@ func TestPage(t *testing.T) {
 		require.Equal(t, 1, scripts, "one inline script")
 		for _, id := range []string{"conn", "slots-used", "slots-max", "keys", "timeline", "stat-running", "stat-queued",
 			"stat-pending", "stat-succeeded", "stat-failed", "stat-dropped", "stat-expired", "stat-canceled", "stat-deduped",
-			"stat-submitted", "stat-actors", "stat-hook_panics"} {
+			"stat-submitted", "stat-actors", "stat-hook_panics", "watch"} {
 			require.True(t, ids[id], "%s: #%s", target, id)
 		}
-		require.NotContains(t, w.Body.String(), "http://")
-		require.NotContains(t, w.Body.String(), "https://")
+		body := w.Body.String()
+		require.NotContains(t, body, "http://")
+		require.NotContains(t, body, "https://")
+		require.NotContains(t, body, "location.", "URLs relative to the document, never built from location")
+		require.Contains(t, body, "new EventSource('stream'")
 	}
 	// Every endpoint under a prefix.
 	var st State
@@ -390,7 +456,8 @@ func TestBadInput(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid)
 
 	s := newScheduler(t, scheduler.Config{})
-	for _, cfg := range []Config{{Keys: -1}, {Events: -1}, {Window: -1}, {Interval: -1}, {Linger: -1}} {
+	for _, cfg := range []Config{{Keys: -1}, {Events: -1}, {Window: -1}, {Interval: -1}, {Linger: -1},
+		{MaxText: -1}, {MaxStreams: -1}, {MaxStreamAge: -1}} {
 		_, err := New(s, cfg)
 		require.ErrorIs(t, err, ErrBadConfig, "%+v", cfg)
 	}
@@ -404,4 +471,36 @@ func TestBadInput(t *testing.T) {
 	Handler(s).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/state.json", nil))
 	require.Equal(t, http.StatusMethodNotAllowed, w.Code)
 	require.Equal(t, "GET, HEAD", w.Header().Get("Allow"))
+}
+
+// TestThrottledEvents: a wait for a Rate token reaches events.json as an
+// event of its own, which the page draws as a segment.
+func TestThrottledEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newScheduler(t, scheduler.Config{})
+		task, err := scheduler.NewTask(s, "rated", func(context.Context, int) (int, error) { return 0, nil },
+			scheduler.Options[int]{Running: scheduler.ByKey, Rate: 10, Key: func(int) string { return "acme" }})
+		require.NoError(t, err)
+		m := newMonitor(t, s, Config{})
+		get(t, m, "/events.json", nil)
+		first, err := task.Submit(context.Background(), 1)
+		require.NoError(t, err)
+		second, err := task.Submit(context.Background(), 2)
+		require.NoError(t, err)
+		<-first.Done()
+		<-second.Done()
+		var b Batch
+		get(t, m, "/events.json?after=0", &b)
+		var got []string
+		for _, e := range b.Events {
+			if e.ID == second.ID() {
+				s := e.State
+				if e.Throttled {
+					s = "throttled"
+				}
+				got = append(got, s)
+			}
+		}
+		require.Equal(t, []string{"queued", "throttled", "pending", "running", "succeeded"}, got)
+	})
 }

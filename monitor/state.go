@@ -15,8 +15,12 @@ type State struct {
 	WindowMs float64  `json:"window_ms"` // Config.Window, for the page's timeline
 	Slots    Slots    `json:"slots"`
 	Stats    Stats    `json:"stats"`
-	Keys     []Key    `json:"keys"` // the busiest keys, most busy first; at most Config.Keys
+	Keys     []Key    `json:"keys"`         // the busiest keys, most busy first; at most Config.Keys
+	Sampled  bool     `json:"keys_sampled"` // Keys are the busiest of the keys of recent events only (see the package doc)
+	KeysAt   float64  `json:"keys_at"`      // when Keys was taken, Unix milliseconds
+	KeysMs   float64  `json:"keys_ms"`      // how long taking it took, milliseconds
 	Events   RingInfo `json:"events"`
+	Streams  int      `json:"streams"` // streams open now
 }
 
 // Slots is how many of the scheduler's MaxParallel slots run work.
@@ -41,62 +45,51 @@ type Stats struct {
 	Actors     int    `json:"actors"`
 }
 
-// Key is scheduler.KeyStats in JSON.
+// Key is scheduler.KeyStats in JSON, its text cleaned as Event's is.
 type Key struct {
-	Task    string `json:"task"`
-	Key     string `json:"key"`
-	Queued  int    `json:"queued"`
-	Pending int    `json:"pending"`
-	Running int    `json:"running"`
+	Task      string `json:"task"`
+	Key       string `json:"key"`
+	Queued    int    `json:"queued"`
+	Pending   int    `json:"pending"`
+	Running   int    `json:"running"`
+	Truncated bool   `json:"truncated,omitempty"` // the task or key was cut to MaxText
 }
 
 // RingInfo describes the monitor's ring of recent events.
 type RingInfo struct {
 	Watching bool              `json:"watching"` // subscribed to events now
-	Last     uint64            `json:"last"`     // Seq of the latest event kept
-	Kept     int               `json:"kept"`     // events in the ring
+	Since    float64           `json:"since"`    // when this watch began, Unix milliseconds; 0 when not watching
+	Last     uint64            `json:"last"`     // the latest Seq
+	Kept     int               `json:"kept"`     // events of this watch in the ring
 	Capacity int               `json:"capacity"` // Config.Events
-	Evicted  map[string]uint64 `json:"evicted"`  // events let go, by state ("deduped" for dedupes)
+	Bytes    int64             `json:"bytes"`    // about how many bytes the events kept hold
+	Evicted  map[string]uint64 `json:"evicted"`  // events of this watch let go, by state ("deduped", "throttled")
 }
 
 // Batch is what events.json and the stream's "events" messages give: the
 // events after the Seq asked for.
+//
+// The monitor records events only while someone watches. Since says when
+// the current watch began: invocations already under way then show up
+// from their next event on, and State's Stats count them all along. A
+// client whose Seq belongs to an earlier watch gets Reset: what happened
+// between the two watches is not known, so it must forget what it drew.
 type Batch struct {
-	Events []Event `json:"events"`
-	Last   uint64  `json:"last"`            // Seq of the latest event kept: ask for after=Last next
-	Missed uint64  `json:"missed"`          // events after the Seq asked for that are no longer kept
-	Reset  bool    `json:"reset,omitempty"` // the Seq asked for was unknown: Events start afresh
+	Events   []Event `json:"events"`
+	Last     uint64  `json:"last"`            // ask for after=Last next
+	Missed   uint64  `json:"missed"`          // events of this watch after the Seq asked for that are no longer kept
+	Reset    bool    `json:"reset,omitempty"` // the Seq asked for was unknown or of an earlier watch: Events start afresh
+	Watching bool    `json:"watching"`        // the monitor records events now
+	Since    float64 `json:"since"`           // when this watch began, Unix milliseconds; 0 when not watching
 }
 
-// currentState returns the state, taken at most Interval/2 ago: viewers
-// share it, so that many of them cost no more than one.
+// currentState returns the state now: the scheduler's Stats, which are
+// cheap, and the busiest keys as last taken (see keyCache).
 func (m *Monitor) currentState() State {
-	m.stateMu.Lock()
-	defer m.stateMu.Unlock()
-	now := time.Now()
-	if !m.stateAt.IsZero() && now.Sub(m.stateAt) < m.cfg.Interval/2 {
-		return m.state
-	}
 	st := m.s.Stats()
-	ks := m.s.Keys(m.cfg.Keys)
-	keys := make([]Key, len(ks))
-	for i, k := range ks {
-		keys[i] = Key{Task: k.Task, Key: k.Key, Queued: k.Queued, Pending: k.Pending, Running: k.Running}
-	}
-	m.mu.Lock()
-	ring := RingInfo{
-		Watching: m.cancel != nil,
-		Last:     m.ring.last,
-		Kept:     len(m.ring.buf),
-		Capacity: cap(m.ring.buf),
-		Evicted:  make(map[string]uint64, len(m.ring.evicted)),
-	}
-	for k, v := range m.ring.evicted {
-		ring.Evicted[k] = v
-	}
-	m.mu.Unlock()
-	m.state = State{
-		Now:      unixMillis(now),
+	keys, sampled, at, took := m.keys.get(m, st.Actors)
+	return State{
+		Now:      unixMillis(time.Now()),
 		WindowMs: float64(m.cfg.Window) / float64(time.Millisecond),
 		Slots:    Slots{Used: st.Running, Max: m.s.MaxParallel()},
 		Stats: Stats{
@@ -104,11 +97,13 @@ func (m *Monitor) currentState() State {
 			Dropped: st.Dropped, Expired: st.Expired, Canceled: st.Canceled, HookPanics: st.HookPanics,
 			Queued: st.Queued, Pending: st.Pending, Running: st.Running, Actors: st.Actors,
 		},
-		Keys:   keys,
-		Events: ring,
+		Keys:    keys,
+		Sampled: sampled,
+		KeysAt:  unixMillis(at),
+		KeysMs:  float64(took) / float64(time.Millisecond),
+		Events:  m.ring.info(),
+		Streams: int(m.viewers.Load()),
 	}
-	m.stateAt = now
-	return m.state
 }
 
 // serveState serves state.json.
@@ -125,7 +120,7 @@ func (m *Monitor) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.polled()
-	writeJSON(w, m.since(after))
+	writeJSON(w, m.since(after, 0))
 }
 
 // parseSeq reads a sequence number; empty means 0.
@@ -135,9 +130,15 @@ func parseSeq(s string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: after=%q: want a sequence number such as 42", ErrInvalid, s)
+		return 0, fmt.Errorf("%w: after=%q: want a sequence number such as 42", ErrInvalid, cleanLine(s))
 	}
 	return n, nil
+}
+
+// cleanLine is s cleaned and cut for an error message.
+func cleanLine(s string) string {
+	c, _ := cleanText(s, 64)
+	return c
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

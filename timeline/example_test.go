@@ -42,3 +42,27 @@ func Example() {
 	// bars: 3
 	// succeeded: 3
 }
+
+// Mark the calls a provider answered "collision": the caller knows what
+// the scheduler does not, and the page shows it on the call's bar.
+func ExampleRecorder_Annotate() {
+	ctx := context.Background()
+	rec, _ := timeline.New(timeline.Config{})
+	s, _ := scheduler.New(scheduler.Config{OnEvent: rec.Record})
+	task, _ := scheduler.NewTask(s, "call",
+		func(ctx context.Context, account string) (string, error) { return "collision", nil },
+		scheduler.Options[string]{})
+	inv, _ := task.Submit(ctx, "acme")
+	if out, _ := inv.Wait(ctx); out == "collision" {
+		rec.Annotate(inv.ID(), "collision")
+	}
+	_ = s.Close(ctx)
+
+	var page strings.Builder
+	_ = rec.Render(&page)
+	fmt.Println("marks:", strings.Count(page.String(), `data-note="collision"`))
+	fmt.Println("in the legend:", strings.Contains(page.String(), `data-item="note:collision"`))
+	// Output:
+	// marks: 1
+	// in the legend: true
+}

@@ -27,25 +27,29 @@ const (
 )
 
 // layout is a snapshot arranged for drawing: sections of task groups of
-// lanes of rows of bars, on one time scale shared by every section.
+// lanes of rows of bars, each section on its own time scale, so that a
+// short section's bars are as visible as a long one's.
 type layout struct {
 	title    string
 	sections []sectionLayout
-	axis     time.Duration // the axis runs from 0 to axis in every section
-	step     time.Duration // between ticks
 	omitted  int
-	total    int // invocations drawn
-	dedupes  int // dedupe marks drawn
+	total    int      // invocations drawn
+	dedupes  int      // submissions deduplicated into them
+	notes    []string // the distinct notes drawn, in order of first appearance
 }
 
 type sectionLayout struct {
 	title, summary string
 	start          time.Time     // time 0 of its axis: its first event
 	dur            time.Duration // its first to its last event
+	axis           time.Duration // its axis runs from 0 to axis
+	step           time.Duration // between ticks
+	sc             scale
 	groups         []groupLayout
 	invocations    int
 	dedupes        int
 	finals         map[scheduler.State]int
+	notes          map[string]int // invocations by note
 	height         float64
 }
 
@@ -76,7 +80,7 @@ type scale struct{ pxPerNs float64 }
 func (s scale) x(d time.Duration) float64 { return labelW + float64(d)*s.pxPerNs }
 
 // arrange lays a snapshot out.
-func arrange(sn snapshot) (layout, scale) {
+func arrange(sn snapshot) layout {
 	lay := layout{title: sn.title, omitted: sn.omitted}
 	bySection := make([][]span, len(sn.sections))
 	for _, sp := range sn.spans {
@@ -85,40 +89,42 @@ func arrange(sn snapshot) (layout, scale) {
 		}
 		bySection[sp.section] = append(bySection[sp.section], sp)
 	}
-	var longest time.Duration
+	seenNote := map[string]bool{}
 	for i, sec := range sn.sections {
 		spans := bySection[i]
 		if len(spans) == 0 && sec.title == "" && sec.summary == "" {
 			continue // the implicit first section, unused
 		}
-		sl := sectionLayout{title: sec.title, summary: sec.summary, finals: map[scheduler.State]int{}}
+		sl := sectionLayout{title: sec.title, summary: sec.summary, finals: map[scheduler.State]int{}, notes: map[string]int{}}
 		if len(spans) > 0 {
 			first, last := bounds(spans, sn.last)
 			sl.start, sl.dur = first, last.Sub(first)
 		}
-		longest = max(longest, sl.dur)
+		sl.step = niceStep(max(sl.dur, time.Millisecond) / ticks)
+		sl.axis = (max(sl.dur, sl.step) + sl.step - 1) / sl.step * sl.step
+		sl.sc = scale{pxPerNs: plotW / float64(sl.axis)}
 		sl.groups = groups(spans)
-		lay.sections = append(lay.sections, sl)
-	}
-	lay.step = niceStep(max(longest, time.Millisecond) / ticks)
-	lay.axis = (max(longest, lay.step) + lay.step - 1) / lay.step * lay.step
-	sc := scale{pxPerNs: plotW / float64(lay.axis)}
-	for i := range lay.sections {
-		sl := &lay.sections[i]
 		y := axisH
 		for g := range sl.groups {
 			y += groupH
 			for l := range sl.groups[g].lanes {
 				ln := &sl.groups[g].lanes[l]
-				placeBars(ln, sl.start, sn.last, sc)
+				placeBars(ln, sl.start, sn.last, sl.sc)
 				ln.y = y
 				ln.height = 2*lanePad + float64(max(ln.rows, 1))*rowH
 				y += ln.height
 				for _, b := range ln.bars {
 					sl.invocations++
-					sl.dedupes += len(b.sp.dedupes)
+					sl.dedupes += b.sp.dedupes.n
 					if !b.open {
 						sl.finals[b.sp.phases[len(b.sp.phases)-1].state]++
+					}
+					for _, n := range b.sp.notes {
+						sl.notes[n]++
+						if !seenNote[n] {
+							seenNote[n] = true
+							lay.notes = append(lay.notes, n)
+						}
 					}
 				}
 			}
@@ -126,8 +132,9 @@ func arrange(sn snapshot) (layout, scale) {
 		sl.height = y + bottomH
 		lay.total += sl.invocations
 		lay.dedupes += sl.dedupes
+		lay.sections = append(lay.sections, sl)
 	}
-	return lay, sc
+	return lay
 }
 
 // bounds returns the first and the last time of spans: open spans last
@@ -142,12 +149,12 @@ func bounds(spans []span, now time.Time) (first, last time.Time) {
 		if end.After(last) {
 			last = end
 		}
-		for _, d := range sp.dedupes {
-			if d.Before(first) {
-				first = d
+		if d := sp.dedupes; d.n > 0 {
+			if d.first.Before(first) {
+				first = d.first
 			}
-			if !open && d.After(last) {
-				last = d
+			if !open && d.last.After(last) {
+				last = d.last
 			}
 		}
 	}
@@ -209,8 +216,8 @@ func placeBars(ln *laneLayout, start, now time.Time, sc scale) {
 		s, e, open := b.sp.extent(now)
 		b.end, b.open = e, open
 		b.x0, b.x1 = sc.x(s.Sub(start)), sc.x(e.Sub(start))
-		reach := b.x1 + markR + rowGap // the end mark takes room too
-		if n := len(b.sp.dedupes); n > 0 {
+		reach := b.x1 + 2*markR + rowGap // the end mark takes room too
+		if n := b.sp.dedupes.n; n > 0 {
 			reach += dedupeTextW(n)
 		}
 		row := slices.IndexFunc(rowEnd, func(end float64) bool { return end <= b.x0 })

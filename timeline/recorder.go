@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,14 @@ const (
 	// DefaultMaxInvocations is how many invocations a Recorder keeps when
 	// Config.MaxInvocations is zero.
 	DefaultMaxInvocations = 100_000
+	// MaxText is how many bytes of a task name, key, label or error the
+	// Recorder keeps; longer text is cut at a character boundary and ends
+	// in "…".
+	MaxText = 200
+	// MaxNote is how many bytes of a note Annotate keeps, and MaxNotes how
+	// many distinct notes an invocation keeps.
+	MaxNote  = 40
+	MaxNotes = 4
 )
 
 // Config configures a Recorder. The zero Config is valid: the default
@@ -33,8 +42,11 @@ type Config struct {
 // Recorder collects the events of one scheduler, grouped into sections, and
 // renders them with Render. Its methods are safe for concurrent use; Record
 // is fast enough for Config.OnEvent (a map look-up and an append under a
-// mutex). A Recorder has no goroutine and needs no Close. The zero
-// Recorder works like one from New(Config{}); a nil *Recorder ignores
+// mutex). Its memory follows the invocations it keeps (at most
+// MaxInvocations), not the events: the dedupes of an invocation are
+// counted, with the first and the last, however many there are, and text
+// is cut to MaxText. A Recorder has no goroutine and needs no Close. The
+// zero Recorder works like one from New(Config{}); a nil *Recorder ignores
 // events and fails Render with ErrNilRecorder.
 type Recorder struct {
 	title string
@@ -43,6 +55,7 @@ type Recorder struct {
 	mu       sync.Mutex
 	sections []section        // sections[0] is the untitled one before any Section call
 	spans    map[spanID]*span // by task and ID
+	byID     map[uint64]*span // by ID alone, for Annotate: the latest span of each ID
 	order    []*span          // in the order their first event arrived
 	omitted  int              // events of invocations past the cap
 	last     time.Time        // the latest event time seen
@@ -66,15 +79,37 @@ type span struct {
 	id               uint64
 	task, key, label string
 	section          int
-	phases           []phase     // state changes, in order; the last may be final
-	dedupes          []time.Time // submissions collapsed into it
-	err              string      // its error, for a final state that has one
+	phases           []phase  // state changes, in order; the last may be final
+	dedupes          dedupes  // submissions collapsed into it
+	err              string   // its error, for a final state that has one
+	notes            []string // from Annotate, distinct, at most MaxNotes
+	worker           string   // the process that ran it, with a Backend
+	cut              bool     // its task, key, label or error was cut to MaxText
 }
 
-// phase is one state change of a span.
+// phase is one state change of a span, or the start of a wait for a Rate
+// token (throttled, with state Queued), which the next phase ends.
 type phase struct {
-	state scheduler.State
-	at    time.Time
+	state     scheduler.State
+	throttled bool
+	at        time.Time
+}
+
+// dedupes sums up the submissions collapsed into an invocation.
+type dedupes struct {
+	n           int
+	first, last time.Time
+}
+
+// add counts one dedupe at t.
+func (d *dedupes) add(t time.Time) {
+	if d.n == 0 || t.Before(d.first) {
+		d.first = t
+	}
+	if d.n == 0 || t.After(d.last) {
+		d.last = t
+	}
+	d.n++
 }
 
 // New returns an empty Recorder. It fails with ErrBadConfig for a negative
@@ -102,13 +137,15 @@ func (r *Recorder) ready() {
 	}
 	r.sections = []section{{}}
 	r.spans = make(map[spanID]*span)
+	r.byID = make(map[uint64]*span)
 }
 
 // Record adds one event. Pass it as scheduler.Config.OnEvent, or to
 // Scheduler.Subscribe. An invocation belongs to the section that was
 // current when its first event arrived, whatever arrives later. Repeated
-// states and states after a final one are ignored. On a nil Recorder it
-// does nothing.
+// states and states after a final one are ignored; a Throttled event
+// starts a wait for a Rate token, which the next event ends. On a nil
+// Recorder it does nothing.
 func (r *Recorder) Record(ev scheduler.Event) {
 	if r == nil {
 		return
@@ -126,28 +163,73 @@ func (r *Recorder) Record(ev scheduler.Event) {
 			r.omitted++
 			return
 		}
-		sp = &span{id: ev.ID, task: ev.Task, key: ev.Key, section: len(r.sections) - 1}
+		var cut [2]bool
+		sp = &span{id: ev.ID, section: len(r.sections) - 1}
+		sp.task, cut[0] = cleanText(ev.Task, MaxText)
+		sp.key, cut[1] = cleanText(ev.Key, MaxText)
+		sp.cut = cut[0] || cut[1]
 		r.spans[k] = sp
+		r.byID[ev.ID] = sp
 		r.order = append(r.order, sp)
 	}
-	if sp.label == "" {
-		sp.label = ev.Label
+	if sp.label == "" && ev.Label != "" {
+		var cut bool
+		sp.label, cut = cleanText(ev.Label, MaxText)
+		sp.cut = sp.cut || cut
 	}
 	if ev.Deduped {
-		sp.dedupes = append(sp.dedupes, ev.Time)
+		sp.dedupes.add(ev.Time)
 		if len(sp.phases) > 0 {
 			return
 		}
 		// The first event seen of this invocation: its state is where the
 		// bar starts.
 	}
-	if n := len(sp.phases); n > 0 && (sp.phases[n-1].state == ev.State || sp.phases[n-1].state.Final()) {
+	if n := len(sp.phases); n > 0 {
+		last := sp.phases[n-1]
+		if last.state.Final() || (last.state == ev.State && last.throttled == ev.Throttled) {
+			return
+		}
+	}
+	sp.phases = append(sp.phases, phase{ev.State, ev.Throttled, ev.Time})
+	if ev.Worker != "" && ev.State == scheduler.Running {
+		var cut bool
+		sp.worker, cut = cleanText(ev.Worker, MaxText)
+		sp.cut = sp.cut || cut
+	}
+	if ev.Err != nil {
+		var cut bool
+		sp.err, cut = cleanText(ev.Err.Error(), MaxText)
+		sp.cut = sp.cut || cut
+	}
+}
+
+// Annotate attaches a short note, such as "collision", to the bar of the
+// invocation id: the page draws a mark on the bar, lists the note in the
+// legend and in the bar's hover text, and counts the notes per section.
+// An invocation keeps up to MaxNotes distinct notes of up to MaxNote
+// bytes; an empty note, a repeated one, and an id the Recorder does not
+// hold (never recorded, or past MaxInvocations) are ignored. IDs are
+// those of Invocation.ID; should two schedulers share a Recorder, the
+// latest invocation recorded with that ID gets the note. It is safe for
+// concurrent use, also with Record and Render, and on a nil Recorder it
+// does nothing.
+func (r *Recorder) Annotate(id uint64, note string) {
+	if r == nil {
 		return
 	}
-	sp.phases = append(sp.phases, phase{ev.State, ev.Time})
-	if ev.Err != nil {
-		sp.err = ev.Err.Error()
+	note, _ = cleanText(note, MaxNote)
+	if note == "" {
+		return
 	}
+	r.mu.Lock()
+	r.ready()
+	defer r.mu.Unlock()
+	sp := r.byID[id]
+	if sp == nil || len(sp.notes) >= MaxNotes || slices.Contains(sp.notes, note) {
+		return
+	}
+	sp.notes = append(sp.notes, note)
 }
 
 // Section starts a section titled title: the invocations whose first event
@@ -196,7 +278,8 @@ type snapshot struct {
 }
 
 // snapshot copies what Render needs. The spans' slices are shared: Record
-// only appends to them, so the prefix copied here never changes.
+// and Annotate only append to them, so the prefix copied here never
+// changes.
 func (r *Recorder) snapshot() snapshot {
 	r.mu.Lock()
 	r.ready()

@@ -6,17 +6,26 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/perkey/perkey/scheduler"
 )
 
-// Render writes the page: a complete HTML document with the CSS inline and
-// one SVG timeline per section, all on the same time scale, each starting
-// at its section's first event. Invocations still unfinished are drawn up
-// to the latest event recorded, without an end mark. It may be called at
-// any time, also while events arrive, and more than once. It fails with
-// ErrNilRecorder, ErrNilWriter, or the writer's first error.
+// Render writes the page: a complete HTML document, valid UTF-8, with the
+// CSS inline and one SVG timeline per section, each starting at its
+// section's first event and on its own time scale. Invocations still
+// unfinished are drawn up to the latest event recorded, without an end
+// mark. Every text shown (titles, summaries, keys, labels, errors, notes)
+// is display text: control and bidirectional characters are written as
+// escapes such as \n or \u202e, so that none can change how the page
+// reads. It may be called at any time, also while events arrive, and more
+// than once. It fails with ErrNilRecorder, ErrNilWriter, or the writer's
+// first error.
 func (r *Recorder) Render(w io.Writer) error {
 	switch {
 	case r == nil:
@@ -24,10 +33,10 @@ func (r *Recorder) Render(w io.Writer) error {
 	case w == nil:
 		return ErrNilWriter
 	}
-	lay, sc := arrange(r.snapshot())
+	lay := arrange(r.snapshot())
 	bw := bufio.NewWriter(w)
 	p := &printer{w: bw}
-	p.page(lay, sc)
+	p.page(lay)
 	if p.err != nil {
 		return p.err
 	}
@@ -46,23 +55,32 @@ func (p *printer) f(format string, args ...any) {
 	}
 }
 
-// esc escapes text for HTML text and for quoted attribute values.
-func esc(s string) string { return html.EscapeString(s) }
+// esc escapes display text for HTML text and for quoted attribute values.
+// Text from events is cleaned when recorded; this cleans the rest (titles,
+// summaries) and escapes all.
+func esc(s string) string {
+	c, _ := cleanText(s, maxTitle)
+	return html.EscapeString(c)
+}
 
-func (p *printer) page(lay layout, sc scale) {
+// maxTitle bounds a title or summary on the page.
+const maxTitle = 2000
+
+func (p *printer) page(lay layout) {
 	p.f("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	p.f("<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", pageCSP)
 	p.f("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	p.f("<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", esc(lay.title), pageCSS)
 	p.f("<header>\n<h1>%s</h1>\n", esc(lay.title))
-	p.f("<p class=\"meta\">%d invocations, %d deduplicated submissions. Each section starts at its first event; all share one time scale. Hover over a bar for its ID, operation and phase durations.</p>\n",
+	p.f("<p class=\"meta\">%d invocations, %d deduplicated submissions. Each section starts at its first event and has its own time scale. Hover over a bar for its ID, operation and phase durations.</p>\n",
 		lay.total, lay.dedupes)
-	p.legend()
+	p.legend(lay.notes)
 	p.f("</header>\n<main>\n")
 	if len(lay.sections) == 0 {
 		p.f("<p class=\"empty\">No events recorded.</p>\n")
 	}
 	for _, sl := range lay.sections {
-		p.section(sl, lay, sc)
+		p.section(sl)
 	}
 	p.f("</main>\n")
 	if lay.omitted > 0 {
@@ -71,9 +89,9 @@ func (p *printer) page(lay layout, sc scale) {
 	p.f("</body>\n</html>\n")
 }
 
-// legend draws one swatch per phase, final state and dedupe mark, in rows
-// as wide as the timelines.
-func (p *printer) legend() {
+// legend draws one swatch per phase, final state, dedupe mark and note,
+// in rows as wide as the timelines.
+func (p *printer) legend(notes []string) {
 	const rowH = 20.0
 	type placed struct {
 		it   legendItem
@@ -81,8 +99,12 @@ func (p *printer) legend() {
 	}
 	var items []placed
 	x, y := 0.0, rowH/2
-	for _, it := range legendItems {
-		w := 15 + 6.6*float64(len(it.text)) + 16
+	all := slices.Clone(legendItems)
+	for _, n := range notes {
+		all = append(all, legendItem{class: "note", item: "note:" + n, text: n, note: true})
+	}
+	for _, it := range all {
+		w := 15 + 6.6*float64(utf8.RuneCountInString(it.text)) + 16
 		if it.seg {
 			w += 13
 		}
@@ -96,13 +118,16 @@ func (p *printer) legend() {
 	p.f("<svg class=\"legend\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n", svgW, h, svgW, h)
 	for _, pl := range items {
 		it, x, y := pl.it, pl.x, pl.y
-		p.f("<g class=\"legend-item\" data-item=\"%s\">", it.class)
+		p.f("<g class=\"legend-item\" data-item=\"%s\">", esc(cmp.Or(it.item, it.class)))
 		switch {
 		case it.seg:
 			p.f("<rect class=\"swatch %s\" x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"%.0f\" rx=\"1.5\"/>", it.class, x, y-barH/2, barH)
 			x += 28
 		case it.dedupe:
 			p.f("<path class=\"swatch dedupe\" d=\"%s\"/>", diamondPath(x+dedupeR, y, dedupeR+0.5))
+			x += 15
+		case it.note:
+			p.f("<path class=\"swatch note\" d=\"%s\"/>", notePath(x+noteR, y+noteR/2, noteR))
 			x += 15
 		default:
 			p.f("<path class=\"swatch %s\" d=\"%s\"/>", it.class, markPath(it.mark, x+markR, y, markR))
@@ -113,7 +138,7 @@ func (p *printer) legend() {
 	p.f("</svg>\n")
 }
 
-func (p *printer) section(sl sectionLayout, lay layout, sc scale) {
+func (p *printer) section(sl sectionLayout) {
 	p.f("<section class=\"section\" data-title=\"%s\">\n", esc(sl.title))
 	if sl.title != "" {
 		p.f("<h2>%s</h2>\n", esc(sl.title))
@@ -136,53 +161,59 @@ func (p *printer) section(sl sectionLayout, lay layout, sc scale) {
 			n++
 		}
 	}
-	p.axis(sl, lay, sc)
+	p.axis(sl)
 	for _, g := range sl.groups {
 		p.f("<g class=\"group\" data-task=\"%s\">\n", esc(g.task))
 		p.f("<text class=\"task\" x=\"4\" y=\"%.1f\">task %s</text>\n", g.lanes[0].y-5, esc(g.task))
 		for _, ln := range g.lanes {
-			p.lane(ln, sl, sc)
+			p.lane(ln, sl)
 		}
 		p.f("</g>\n")
 	}
 	p.f("</svg>\n</section>\n")
 }
 
-// axis draws the ticks and their grid lines across the section.
-func (p *printer) axis(sl sectionLayout, lay layout, sc scale) {
+// axis draws the section's ticks and their grid lines.
+func (p *printer) axis(sl sectionLayout) {
 	p.f("<g class=\"axis\">\n")
-	for d := time.Duration(0); d <= lay.axis; d += lay.step {
-		x := sc.x(d)
+	for d := time.Duration(0); d <= sl.axis; d += sl.step {
+		x := sl.sc.x(d)
 		zero := ""
 		if d == 0 {
 			zero = " zero"
 		}
 		p.f("<line class=\"grid%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", zero, x, axisH-6, x, sl.height-bottomH)
-		p.f("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, axisH-10, tickLabel(d, lay.step))
+		p.f("<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, axisH-10, tickLabel(d, sl.step))
 	}
 	p.f("</g>\n")
 }
 
-func (p *printer) lane(ln laneLayout, sl sectionLayout, sc scale) {
+func (p *printer) lane(ln laneLayout, sl sectionLayout) {
 	p.f("<g class=\"lane\" data-task=\"%s\" data-key=\"%s\" data-rows=\"%d\">\n", esc(ln.task), esc(ln.key), ln.rows)
 	p.f("<text class=\"key\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", labelW-12, ln.y+lanePad+rowH/2, esc(cmp.Or(ln.key, "(no key)")))
 	for _, b := range ln.bars {
-		p.bar(b, ln, sl, sc)
+		p.bar(b, ln, sl)
 	}
 	p.f("</g>\n")
 }
 
-func (p *printer) bar(b barLayout, ln laneLayout, sl sectionLayout, sc scale) {
-	sp := b.sp
+func (p *printer) bar(b barLayout, ln laneLayout, sl sectionLayout) {
+	sp, sc := b.sp, sl.sc
 	cy := ln.y + lanePad + float64(b.row)*rowH + rowH/2
 	last := sp.phases[len(sp.phases)-1]
 	state := "open"
 	if !b.open {
 		state = stateClass(last.state)
 	}
-	p.f("<g class=\"bar\" data-id=\"%d\" data-task=\"%s\" data-key=\"%s\" data-label=\"%s\" data-state=\"%s\">",
-		sp.id, esc(sp.task), esc(sp.key), esc(sp.label), state)
-	p.f("<title>%s</title>", esc(hoverText(b, sl.start)))
+	class := "bar"
+	if len(sp.notes) > 0 {
+		class = "bar noted"
+	}
+	p.f("<g class=\"%s\" data-id=\"%d\" data-task=\"%s\" data-key=\"%s\" data-label=\"%s\" data-state=\"%s\">",
+		class, sp.id, esc(sp.task), esc(sp.key), esc(sp.label), state)
+	// Its parts were cleaned when recorded; its line breaks are its own.
+	p.f("<title>%s</title>", html.EscapeString(hoverText(b, sl.start)))
+	noteX := b.x1
 	for i, ph := range sp.phases {
 		if ph.state.Final() {
 			break
@@ -192,20 +223,33 @@ func (p *printer) bar(b barLayout, ln laneLayout, sl sectionLayout, sc scale) {
 			end = sp.phases[i+1].at
 		}
 		x0, x1 := sc.x(ph.at.Sub(sl.start)), sc.x(end.Sub(sl.start))
+		if ph.state == scheduler.Running {
+			noteX = (x0 + x1) / 2
+		}
 		p.f("<rect class=\"seg %s\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\"/>",
-			stateClass(ph.state), x0, cy-barH/2, max(x1-x0, 0), barH)
+			phaseClass(ph), x0, cy-barH/2, max(x1-x0, 0), barH)
 	}
 	if !b.open {
-		p.f("<path class=\"mark %s\" d=\"%s\"/>", state, markPath(last.state, b.x1, cy, markR))
+		// Just after the bar's end, not over it: a 10ms bar a few pixels
+		// long stays visible.
+		p.f("<path class=\"mark %s\" d=\"%s\"/>", state, markPath(last.state, b.x1+markR, cy, markR))
+	}
+	if len(sp.notes) > 0 {
+		p.f("<path class=\"note\" data-id=\"%d\" data-note=\"%s\" d=\"%s\"/>",
+			sp.id, esc(strings.Join(sp.notes, ", ")), notePath(noteX, cy-barH/2-1, noteR))
 	}
 	p.f("</g>\n")
-	for _, d := range sp.dedupes {
-		x := sc.x(d.Sub(sl.start))
-		p.f("<path class=\"dedupe\" data-id=\"%d\" d=\"%s\"><title>a submission deduplicated into #%d at +%s</title></path>\n",
-			sp.id, diamondPath(x, cy-barH/2-1, dedupeR), sp.id, fmtDur(d.Sub(sl.start)))
-	}
-	if n := len(sp.dedupes); n > 0 {
-		p.f("<text class=\"dedupe-count\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", b.x1+markR+6, cy, dedupeText(n))
+	if d := sp.dedupes; d.n > 0 {
+		// The first and the last dedupe, and the count: a burst of a
+		// million is two marks, not a million.
+		for i, t := range []time.Time{d.first, d.last} {
+			if i == 1 && d.last.Equal(d.first) {
+				break
+			}
+			p.f("<path class=\"dedupe\" data-id=\"%d\" d=\"%s\"><title>%s deduplicated submission into #%d at +%s</title></path>\n",
+				sp.id, diamondPath(sc.x(t.Sub(sl.start)), cy-barH/2-1, dedupeR), [2]string{"the first", "the last"}[i], sp.id, fmtDur(t.Sub(sl.start)))
+		}
+		p.f("<text class=\"dedupe-count\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", b.x1+2*markR+5, cy, dedupeText(d.n))
 	}
 }
 
@@ -231,13 +275,23 @@ func hoverText(b barLayout, start time.Time) string {
 		} else {
 			suffix = " so far"
 		}
-		fmt.Fprintf(&s, "\n%s %s%s", stateClass(ph.state), fmtDur(end.Sub(ph.at)), suffix)
+		fmt.Fprintf(&s, "\n%s %s%s", phaseName(ph), fmtDur(end.Sub(ph.at)), suffix)
+	}
+	if sp.worker != "" {
+		fmt.Fprintf(&s, "\nran on %s", sp.worker)
 	}
 	if sp.err != "" {
 		fmt.Fprintf(&s, "\nerror: %s", sp.err)
 	}
-	if n := len(sp.dedupes); n > 0 {
-		fmt.Fprintf(&s, "\n%d submissions deduplicated into it", n)
+	for _, n := range sp.notes {
+		fmt.Fprintf(&s, "\nnote: %s", n)
+	}
+	if n := sp.dedupes.n; n > 0 {
+		fmt.Fprintf(&s, "\n%d submissions deduplicated into it, from +%s to +%s", n,
+			fmtDur(sp.dedupes.first.Sub(start)), fmtDur(sp.dedupes.last.Sub(start)))
+	}
+	if sp.cut {
+		fmt.Fprintf(&s, "\n(text cut to %d bytes)", MaxText)
 	}
 	return s.String()
 }
@@ -264,6 +318,9 @@ func counts(sl sectionLayout) string {
 	}
 	if sl.dedupes > 0 {
 		s += fmt.Sprintf("; %d submissions deduplicated", sl.dedupes)
+	}
+	for _, n := range slices.Sorted(maps.Keys(sl.notes)) {
+		s += fmt.Sprintf("; %d noted %s", sl.notes[n], n)
 	}
 	return s + fmt.Sprintf("; %s from first to last event", fmtDur(sl.dur))
 }

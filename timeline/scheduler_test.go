@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -79,7 +80,10 @@ func TestRecordScheduler(t *testing.T) {
 			for li, ln := range sec.lanes {
 				require.Equal(t, accounts[li], ln.key)
 				bars += len(ln.bars)
-				dedupes += len(ln.dedupes)
+				require.LessOrEqual(t, len(ln.dedupes), 2*len(ln.bars), "at most the first and the last dedupe of a bar")
+				for _, text := range ln.texts {
+					dedupes += atoi(strings.TrimSuffix(strings.TrimPrefix(text, "+"), " deduped"))
+				}
 				for _, b := range ln.bars {
 					states[b.state]++
 					require.Len(t, b.marks, 1)

@@ -1,6 +1,8 @@
 package timeline
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -30,6 +32,7 @@ svg.legend { margin: 10px 0 4px; }
 .seg { stroke: none; }
 .mark, .swatch { stroke-width: 1; }
 .queued { fill: #cbd5e1; }
+.throttled { fill: #c4b5fd; }
 .pending { fill: #f59e0b; }
 .running { fill: #2563eb; }
 .succeeded { fill: #16a34a; stroke: #fff; }
@@ -39,12 +42,39 @@ svg.legend { margin: 10px 0 4px; }
 .canceled { fill: none; stroke: #4b5563; stroke-width: 1.8; }
 .dedupe { fill: #06b6d4; stroke: #fff; stroke-width: .8; }
 .dedupe-count { font-size: 12px; fill: #0e7490; dominant-baseline: middle; }
+.note { fill: #dc2626; stroke: #fff; stroke-width: .8; }
+.bar.noted .seg.running { stroke: #dc2626; stroke-width: 1.6; }
 .bar:hover .seg { filter: brightness(.8); }
 `
 
 // finalStates are the final states, in the order the page lists them.
 var finalStates = [...]scheduler.State{
 	scheduler.Succeeded, scheduler.Failed, scheduler.Dropped, scheduler.Expired, scheduler.Canceled,
+}
+
+// pageCSP is the page's Content-Security-Policy: its own style, by hash,
+// and nothing else: no script, no fetch, no form.
+var pageCSP = "default-src 'none'; style-src '" + cssHash() + "'; base-uri 'none'; form-action 'none'"
+
+func cssHash() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// phaseClass is the CSS class of a phase: its state's, or "throttled".
+func phaseClass(ph phase) string {
+	if ph.throttled {
+		return "throttled"
+	}
+	return stateClass(ph.state)
+}
+
+// phaseName names a phase in a bar's hover text.
+func phaseName(ph phase) string {
+	if ph.throttled {
+		return "throttled (waiting for a rate token)"
+	}
+	return stateClass(ph.state)
 }
 
 // stateClass is the CSS class of a state: its name in lower case, or
@@ -75,6 +105,15 @@ func markPath(s scheduler.State, x, y, r float64) string {
 	}
 }
 
+// noteR is half the width of a note mark.
+const noteR = 5.0
+
+// notePath is the outline of a note mark: a triangle pointing down at
+// (x, y), above a bar.
+func notePath(x, y, r float64) string {
+	return fmt.Sprintf("M%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y, x-r, y-1.6*r, x+r, y-1.6*r)
+}
+
 // diamondPath is the outline of a dedupe mark centred on (x, y).
 func diamondPath(x, y, r float64) string {
 	return fmt.Sprintf("M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y-r, x+r, y, x, y+r, x-r, y)
@@ -83,13 +122,16 @@ func diamondPath(x, y, r float64) string {
 // legendItem is one entry of the legend.
 type legendItem struct {
 	class, text string
+	item        string          // its data-item, if not its class
 	seg         bool            // a bar segment swatch
-	mark        scheduler.State // else an end mark, or a dedupe mark if dedupe
+	mark        scheduler.State // else an end mark, or a dedupe mark if dedupe, or a note mark if note
 	dedupe      bool
+	note        bool
 }
 
 var legendItems = []legendItem{
 	{class: "queued", text: "queued: behind its key", seg: true},
+	{class: "throttled", text: "throttled: waiting for a rate token", seg: true},
 	{class: "pending", text: "pending: waiting for a slot", seg: true},
 	{class: "running", text: "running", seg: true},
 	{class: "succeeded", text: "succeeded", mark: scheduler.Succeeded},
@@ -97,5 +139,5 @@ var legendItems = []legendItem{
 	{class: "dropped", text: "dropped", mark: scheduler.Dropped},
 	{class: "expired", text: "expired", mark: scheduler.Expired},
 	{class: "canceled", text: "canceled", mark: scheduler.Canceled},
-	{class: "dedupe", text: "deduplicated submission", dedupe: true},
+	{class: "dedupe", text: "deduplicated submissions: the first and the last", dedupe: true},
 }

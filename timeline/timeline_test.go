@@ -164,24 +164,26 @@ func TestRenderKnownSequence(t *testing.T) {
 	require.Equal(t, "#6 sync · c · op6\nqueued 0s\npending 20ms\nrunning 260ms so far", s1.lanes[2].bars[1].hover,
 		"an open bar lasts until the last event recorded, at 300ms")
 
-	// Dedupe marks sit on the lane of the invocation they collapsed into.
-	require.Equal(t, []string{"7", "7", "7"}, s2.lanes[0].dedupes)
+	// Dedupes sit on the lane of the invocation they collapsed into: the
+	// first and the last (here at the same time: one mark), and a count.
+	require.Equal(t, []string{"7"}, s2.lanes[0].dedupes)
 	require.Equal(t, []string{"+3 deduped"}, s2.lanes[0].texts)
 	require.Empty(t, s2.lanes[1].dedupes)
-	require.Contains(t, s2.lanes[0].bars[0].hover, "3 submissions deduplicated into it")
+	require.Contains(t, s2.lanes[0].bars[0].hover, "3 submissions deduplicated into it, from +1ms to +1ms")
 	require.Equal(t, "(no key)", textOf(p.all("key")[4]))
 
-	// Each section starts at its own first event, on one shared scale.
+	// Each section starts at its own first event, on its own scale.
 	require.Equal(t, s1.lanes[0].bars[0].segX[0], s2.lanes[0].bars[0].segX[0])
 	require.Equal(t, labelW, s2.lanes[0].bars[0].segX[0])
-	require.Equal(t, s1.ticks, s2.ticks)
 	require.Equal(t, []string{"0ms", "50ms", "100ms", "150ms", "200ms", "250ms", "300ms"}, s1.ticks,
 		"S1 lasts until 300ms: its open bar runs until the last event")
+	require.Equal(t, []string{"0ms", "10ms", "20ms", "30ms", "40ms", "50ms", "60ms", "70ms", "80ms", "90ms", "100ms"}, s2.ticks,
+		"S2 lasts 100ms")
 
 	// Totals: bars, final marks, dedupes; legend swatches are not marks.
 	require.Len(t, p.all("bar"), 8)
 	require.Len(t, p.all("mark"), 7)
-	require.Len(t, p.all("dedupe"), 3+1) // and the legend's swatch
+	require.Len(t, p.all("dedupe"), 1+1) // and the legend's swatch
 	require.Len(t, p.all("swatch"), len(legendItems))
 }
 
