@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/perkey/perkey/internal/displaytext"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -55,13 +56,13 @@ func (c eventText) event(ev scheduler.Event) Event {
 		Throttled: ev.Throttled,
 	}
 	var cut [5]bool
-	e.Task, cut[0] = cleanText(ev.Task, c.limit)
-	e.Key, cut[1] = cleanText(ev.Key, c.limit)
-	e.Label, cut[2] = cleanText(ev.Label, c.limit)
+	e.Task, cut[0] = displaytext.Clean(ev.Task, c.limit)
+	e.Key, cut[1] = displaytext.Clean(ev.Key, c.limit)
+	e.Label, cut[2] = displaytext.Clean(ev.Label, c.limit)
 	if ev.Err != nil && !c.omitErrors {
-		e.Err, cut[3] = cleanText(ev.Err.Error(), c.limit)
+		e.Err, cut[3] = displaytext.Clean(ev.Err.Error(), c.limit)
 	}
-	e.Worker, cut[4] = cleanText(ev.Worker, c.limit)
+	e.Worker, cut[4] = displaytext.Clean(ev.Worker, c.limit)
 	e.Truncated = cut[0] || cut[1] || cut[2] || cut[3] || cut[4]
 	return e
 }

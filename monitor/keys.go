@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/perkey/perkey/internal/displaytext"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -91,8 +92,8 @@ func (c *keyCache) walk(m *Monitor, start time.Time, sample bool) {
 	for i, k := range ks {
 		var cut [2]bool
 		keys[i] = Key{Queued: k.Queued, Pending: k.Pending, Running: k.Running}
-		keys[i].Task, cut[0] = cleanText(k.Task, m.cfg.MaxText)
-		keys[i].Key, cut[1] = cleanText(k.Key, m.cfg.MaxText)
+		keys[i].Task, cut[0] = displaytext.Clean(k.Task, m.cfg.MaxText)
+		keys[i].Key, cut[1] = displaytext.Clean(k.Key, m.cfg.MaxText)
 		keys[i].Truncated = cut[0] || cut[1]
 	}
 	end := time.Now()

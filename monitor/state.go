@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/perkey/perkey/internal/displaytext"
 )
 
 // State is what state.json and the stream's "state" messages give: the
@@ -137,7 +139,7 @@ func parseSeq(s string) (uint64, error) {
 
 // cleanLine is s cleaned and cut for an error message.
 func cleanLine(s string) string {
-	c, _ := cleanText(s, 64)
+	c, _ := displaytext.Clean(s, 64)
 	return c
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/perkey/perkey/internal/displaytext"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -166,7 +167,7 @@ func TestDisplayText(t *testing.T) {
 	require.True(t, utf8.ValidString(out), "valid UTF-8")
 	for _, c := range out {
 		if c != '\n' {
-			require.False(t, hidden(c), "%q on the page", c)
+			require.False(t, displaytext.Hidden(c), "%q on the page", c)
 		}
 	}
 	p := parsePage(t, out)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/perkey/perkey/internal/displaytext"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -165,8 +166,8 @@ func (r *Recorder) Record(ev scheduler.Event) {
 		}
 		var cut [2]bool
 		sp = &span{id: ev.ID, section: len(r.sections) - 1}
-		sp.task, cut[0] = cleanText(ev.Task, MaxText)
-		sp.key, cut[1] = cleanText(ev.Key, MaxText)
+		sp.task, cut[0] = displaytext.Clean(ev.Task, MaxText)
+		sp.key, cut[1] = displaytext.Clean(ev.Key, MaxText)
 		sp.cut = cut[0] || cut[1]
 		r.spans[k] = sp
 		r.byID[ev.ID] = sp
@@ -174,7 +175,7 @@ func (r *Recorder) Record(ev scheduler.Event) {
 	}
 	if sp.label == "" && ev.Label != "" {
 		var cut bool
-		sp.label, cut = cleanText(ev.Label, MaxText)
+		sp.label, cut = displaytext.Clean(ev.Label, MaxText)
 		sp.cut = sp.cut || cut
 	}
 	if ev.Deduped {
@@ -194,12 +195,12 @@ func (r *Recorder) Record(ev scheduler.Event) {
 	sp.phases = append(sp.phases, phase{ev.State, ev.Throttled, ev.Time})
 	if ev.Worker != "" && ev.State == scheduler.Running {
 		var cut bool
-		sp.worker, cut = cleanText(ev.Worker, MaxText)
+		sp.worker, cut = displaytext.Clean(ev.Worker, MaxText)
 		sp.cut = sp.cut || cut
 	}
 	if ev.Err != nil {
 		var cut bool
-		sp.err, cut = cleanText(ev.Err.Error(), MaxText)
+		sp.err, cut = displaytext.Clean(ev.Err.Error(), MaxText)
 		sp.cut = sp.cut || cut
 	}
 }
@@ -218,7 +219,7 @@ func (r *Recorder) Annotate(id uint64, note string) {
 	if r == nil {
 		return
 	}
-	note, _ = cleanText(note, MaxNote)
+	note, _ = displaytext.Clean(note, MaxNote)
 	if note == "" {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/perkey/perkey/internal/displaytext"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -59,7 +60,7 @@ func (p *printer) f(format string, args ...any) {
 // Text from events is cleaned when recorded; this cleans the rest (titles,
 // summaries) and escapes all.
 func esc(s string) string {
-	c, _ := cleanText(s, maxTitle)
+	c, _ := displaytext.Clean(s, maxTitle)
 	return html.EscapeString(c)
 }
 

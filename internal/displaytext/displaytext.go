@@ -1,4 +1,8 @@
-package monitor
+// Package displaytext makes text from tasks (task names, keys, labels,
+// error text) safe to display in a page or a file: valid UTF-8, with
+// control, bidirectional and invisible characters escaped, cut to a bound.
+// The monitor and the timeline share it.
+package displaytext
 
 import (
 	"strconv"
@@ -6,14 +10,14 @@ import (
 	"unicode/utf8"
 )
 
-// cleanText returns s as text safe to display: valid UTF-8 (each invalid
+// Clean returns s as text safe to display: valid UTF-8 (each invalid
 // byte becomes U+FFFD), with control, bidirectional and invisible
 // formatting characters written as escapes such as \n or \u202e, and at
 // most limit bytes long before a final "…" (cut at a character boundary).
 // It reports whether s was cut. The result is s itself when s needed no
 // change, and shares no memory with s otherwise, so that a cut key does
 // not keep a long one alive.
-func cleanText(s string, limit int) (string, bool) {
+func Clean(s string, limit int) (string, bool) {
 	if len(s) <= limit && plain(s) {
 		return s, false
 	}
@@ -25,7 +29,7 @@ func cleanText(s string, limit int) (string, bool) {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			piece = "\uFFFD"
-		case hidden(r):
+		case Hidden(r):
 			piece = escape(r)
 		default:
 			piece = s[i : i+size]
@@ -51,11 +55,11 @@ func plain(s string) bool {
 	return true
 }
 
-// hidden reports whether r is a character that changes how the text
+// Hidden reports whether r is a character that changes how the text
 // around it reads without showing itself: a control character (C0, DEL,
 // C1), a bidirectional control, a line or paragraph separator, or an
 // invisible joiner or mark.
-func hidden(r rune) bool {
+func Hidden(r rune) bool {
 	switch {
 	case r < 0x20, r >= 0x7f && r <= 0x9f:
 		return true
