@@ -52,8 +52,9 @@ type Backend struct {
 
 	runMu   sync.Mutex
 	running map[uint64]*run // invocations running in this process
-	// reserved counts the slots held for claims under way.
+	// reserved counts the slots held for the claim under way.
 	reserved int
+	claimMu  sync.Mutex // held while a claim is under way
 	free     chan struct{} // closed and replaced when a running task ends
 
 	completions completer

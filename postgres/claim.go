@@ -78,25 +78,28 @@ func (b *Backend) freeChan() <-chan struct{} {
 	return b.free
 }
 
-// reserve takes up to the free slots for a claim, and returns how many
-// it took and the names of the tasks to claim; 0 if there is nothing to
-// claim. The caller gives back what the claim did not fill (release).
+// reserve takes the free slots for a claim, and returns how many it took
+// and the names of the tasks to claim; 0 if there is nothing to claim. One
+// claim is under way at a time in a process: claimers that would skip each
+// other's rows only make more, smaller claims. After a reservation of n >
+// 0, the caller calls release(n) or startClaimed, once.
 func (b *Backend) reserve() (int, []string) {
 	names := *b.claimable.Load()
-	if len(names) == 0 || b.closing.Load() {
+	if len(names) == 0 || b.closing.Load() || !b.claimMu.TryLock() {
 		return 0, nil
 	}
 	b.runMu.Lock()
 	defer b.runMu.Unlock()
 	free := b.host.MaxParallel - len(b.running) - b.reserved
 	if free <= 0 {
+		b.claimMu.Unlock()
 		return 0, nil
 	}
 	b.reserved += free
 	return free, names
 }
 
-// release gives back n reserved slots.
+// release gives back n reserved slots, and ends the claim.
 func (b *Backend) release(n int) {
 	if n == 0 {
 		return
@@ -104,6 +107,7 @@ func (b *Backend) release(n int) {
 	b.runMu.Lock()
 	b.reserved -= n
 	b.runMu.Unlock()
+	b.claimMu.Unlock()
 }
 
 // claimArgs are the claim query's arguments for n slots.

@@ -27,8 +27,8 @@ func (b *Backend) keep() {
 			return
 		case <-timer.C:
 		case <-b.wakeKeep:
-			// A new waiter: it may be final already.
-			b.checkWaiters()
+			// New waiters: they may be final already.
+			b.checkWaiters(false)
 			continue
 		}
 		now := time.Now()
@@ -40,7 +40,7 @@ func (b *Backend) keep() {
 		if now.Sub(lastSweep) >= b.cfg.PollInterval {
 			lastSweep = now
 			b.sweep()
-			b.checkWaiters()
+			b.checkWaiters(true)
 			b.refreshListeners()
 			if time.Since(time.Unix(0, b.statsWanted.Load())) < 10*b.cfg.PollInterval {
 				b.refreshGauges()
@@ -189,9 +189,10 @@ func (b *Backend) retain() {
 }
 
 // checkWaiters closes the Done channels of waited-for invocations that are
-// final: the fallback for lost notifications.
-func (b *Backend) checkWaiters() {
-	ids := b.waiters.ids()
+// final: all of them (the fallback for lost notifications), or only those
+// that started waiting since the last check.
+func (b *Backend) checkWaiters(all bool) {
+	ids := b.waiters.ids(all)
 	if len(ids) == 0 {
 		return
 	}

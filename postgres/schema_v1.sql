@@ -89,6 +89,17 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 	SELECT ('x' || encode(substring(d FROM 1 FOR 8), 'hex'))::bit(64)::bigint
 $$;
 
+-- lock_keys takes the transaction locks of the digests ds (NULLs
+-- ignored), in one order whatever the caller: lock_id order, so that two
+-- transactions that lock overlapping sets never wait for each other in a
+-- cycle. One statement for the whole set.
+CREATE FUNCTION {{s}}.lock_keys(ds bytea[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(l) FROM (
+		SELECT DISTINCT {{s}}.lock_id(d) AS l FROM unnest(ds) d WHERE d IS NOT NULL ORDER BY 1) ordered;
+END $$;
+
 -- ev is one event line for the events channel.
 CREATE FUNCTION {{s}}.ev(i {{s}}.invocations, deduped boolean) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -221,9 +232,33 @@ END $$;
 CREATE FUNCTION {{s}}.promote_all(p_ks text[], p_kd bytea[]) RETURNS SETOF {{s}}.invocations
 LANGUAGE plpgsql AS $$
 DECLARE
-	c record;
+	c      record;
+	one_ks text[];
+	one_kd bytea[];
+	set_ks text[];
+	set_kd bytea[];
 BEGIN
-	RETURN QUERY SELECT * FROM {{s}}.promote_set(p_ks, p_kd);
+	-- Keys of Limit 1 without a rate, the common case, take a shorter
+	-- path: their one slot is free or not, and nothing else matters.
+	SELECT array_agg(x.ks) FILTER (WHERE k.lim = 1), array_agg(x.kd) FILTER (WHERE k.lim = 1),
+		array_agg(x.ks) FILTER (WHERE k.lim > 1), array_agg(x.kd) FILTER (WHERE k.lim > 1)
+	INTO one_ks, one_kd, set_ks, set_kd
+	FROM (SELECT DISTINCT ks, kd FROM unnest(p_ks, p_kd) AS u(ks, kd) WHERE kd IS NOT NULL) x
+	JOIN {{s}}.keyspaces k ON k.name = x.ks AND k.rate = 0;
+	IF one_kd IS NOT NULL THEN
+		RETURN QUERY
+		UPDATE {{s}}.invocations i SET state = 1, slot = 0, ready_at = now()
+		FROM unnest(one_kd) AS f(kd)
+		CROSS JOIN LATERAL (
+			SELECT w.id FROM {{s}}.invocations w
+			WHERE w.kd = f.kd AND w.state = 0 ORDER BY w.id LIMIT 1) n
+		WHERE i.id = n.id
+		  AND NOT EXISTS (SELECT 1 FROM {{s}}.invocations h WHERE h.kd = f.kd AND h.slot IS NOT NULL)
+		RETURNING i.*;
+	END IF;
+	IF set_kd IS NOT NULL THEN
+		RETURN QUERY SELECT * FROM {{s}}.promote_set(set_ks, set_kd);
+	END IF;
 	FOR c IN SELECT DISTINCT x.ks, x.kd FROM unnest(p_ks, p_kd) AS x(ks, kd)
 		JOIN {{s}}.keyspaces k ON k.name = x.ks WHERE x.kd IS NOT NULL AND k.rate > 0 LOOP
 		RETURN QUERY SELECT * FROM {{s}}.promote(c.ks, c.kd);
@@ -268,9 +303,7 @@ DECLARE
 	evs     text := '';
 	waiting int;
 BEGIN
-	FOR l IN SELECT DISTINCT {{s}}.lock_id(x) FROM unnest(p_kd || p_rd) x WHERE x IS NOT NULL ORDER BY 1 LOOP
-		PERFORM pg_advisory_xact_lock(l);
-	END LOOP;
+	PERFORM {{s}}.lock_keys(p_kd || p_rd);
 	FOR idx IN 1 .. n LOOP
 		SELECT * INTO t FROM {{s}}.tasks WHERE name = p_task[idx];
 		IF NOT FOUND THEN
@@ -370,9 +403,7 @@ DECLARE
 	ready   boolean;
 	pending bigint[];
 BEGIN
-	FOR l IN SELECT DISTINCT {{s}}.lock_id(x) FROM unnest(p_kd) x WHERE x IS NOT NULL ORDER BY 1 LOOP
-		PERFORM pg_advisory_xact_lock(l);
-	END LOOP;
+	PERFORM {{s}}.lock_keys(p_kd);
 	WITH ins AS (
 		INSERT INTO {{s}}.invocations AS i (task, ks, key, kd, state, label, args, ready_at, expire_at)
 		SELECT x.task, t.ks, x.key, x.kd, CASE WHEN x.kd IS NULL THEN 1 ELSE 0 END, x.label, x.args,
@@ -418,45 +449,37 @@ CREATE FUNCTION {{s}}.claim(p_worker text, p_n int, p_tasks text[], p_lease inte
 RETURNS TABLE (r_id bigint, r_task text, r_key text, r_ks text, r_kd bytea, r_args json, r_attempt int,
 	r_label text, r_submitted_at timestamptz, r_replaced boolean, r_rated boolean)
 LANGUAGE plpgsql AS $$
-DECLARE
-	r     {{s}}.invocations;
-	k     {{s}}.keyspaces;
-	evs   text := '';
 BEGIN
-	FOR r IN
-		WITH c AS (
-			SELECT i.id FROM {{s}}.invocations i
-			WHERE i.state = 1 AND i.ready_at <= now() AND i.task = ANY (p_tasks)
-			  AND (i.expire_at IS NULL OR i.expire_at > now())
-			ORDER BY i.ready_at, i.id
-			LIMIT p_n
-			FOR UPDATE SKIP LOCKED
-		)
+	RETURN QUERY
+	WITH c AS (
+		SELECT i.id FROM {{s}}.invocations i
+		WHERE i.state = 1 AND i.ready_at <= now() AND i.task = ANY (p_tasks)
+		  AND (i.expire_at IS NULL OR i.expire_at > now())
+		ORDER BY i.ready_at, i.id
+		LIMIT p_n
+		FOR UPDATE SKIP LOCKED
+	), u AS (
 		UPDATE {{s}}.invocations i SET state = 2, worker = p_worker, attempt = i.attempt + 1,
 			started_at = now(), lease_until = now() + p_lease,
-			absorbing = i.absorbing AND (SELECT t.dedupe = 2 FROM {{s}}.tasks t WHERE t.name = i.task)
-		FROM c WHERE i.id = c.id
-		RETURNING i.*
-	LOOP
-		r_rated := false;
-		IF r.ks IS NOT NULL THEN
-			SELECT * INTO k FROM {{s}}.keyspaces WHERE name = r.ks;
-			IF k.rate > 0 THEN
-				-- The start spends a token: tat moves one interval past
-				-- the later of itself and now.
-				INSERT INTO {{s}}.rates AS x (kd, tat)
-				VALUES (r.kd, now() + make_interval(secs => 1 / k.rate))
-				ON CONFLICT (kd) DO UPDATE SET tat = greatest(x.tat, now()) + make_interval(secs => 1 / k.rate);
-				r_rated := true;
-			END IF;
-		END IF;
-		IF p_events THEN evs := evs || {{s}}.ev(r, false); END IF;
-		r_id := r.id; r_task := r.task; r_key := r.key; r_ks := r.ks; r_kd := r.kd; r_args := r.args;
-		r_attempt := r.attempt; r_label := r.label; r_submitted_at := r.submitted_at;
-		r_replaced := r.replaced;
-		RETURN NEXT;
-	END LOOP;
-	IF p_events THEN PERFORM {{s}}.notify_text({{events}}, evs); END IF;
+			absorbing = i.absorbing AND t.dedupe = 2
+		FROM c, {{s}}.tasks t
+		WHERE i.id = c.id AND t.name = i.task
+		RETURNING i
+	), rated AS (
+		SELECT (u.i).id, (u.i).kd, k.rate FROM u JOIN {{s}}.keyspaces k ON k.name = (u.i).ks WHERE k.rate > 0
+	), spend AS (
+		-- A start spends a token: tat moves one interval past the later
+		-- of itself and now.
+		INSERT INTO {{s}}.rates AS x (kd, tat)
+		SELECT rated.kd, now() + make_interval(secs => 1 / rated.rate) FROM rated
+		ON CONFLICT (kd) DO UPDATE SET tat = greatest(x.tat, now()) + (excluded.tat - now())
+	), published AS (
+		SELECT {{s}}.notify_text({{events}}, string_agg({{s}}.ev(u.i, false), '')) AS done
+		FROM u WHERE p_events
+	)
+	SELECT (u.i).id, (u.i).task, (u.i).key, (u.i).ks, (u.i).kd, (u.i).args, (u.i).attempt, (u.i).label,
+		(u.i).submitted_at, (u.i).replaced, rated.id IS NOT NULL
+	FROM u LEFT JOIN rated ON rated.id = (u.i).id CROSS JOIN published;
 END $$;
 
 -- promote_keys promotes the given keys under their locks: after the start
@@ -470,9 +493,7 @@ DECLARE
 	evs   text := '';
 	ready boolean := false;
 BEGIN
-	FOR d IN SELECT DISTINCT x FROM unnest(p_kd) x WHERE x IS NOT NULL ORDER BY 1 LOOP
-		PERFORM pg_advisory_xact_lock({{s}}.lock_id(d));
-	END LOOP;
+	PERFORM {{s}}.lock_keys(p_kd);
 	FOR c IN SELECT DISTINCT ks, kd FROM unnest(p_ks, p_kd) AS x(ks, kd) WHERE kd IS NOT NULL LOOP
 		FOR p IN SELECT * FROM {{s}}.promote(c.ks, c.kd) LOOP
 			ready := true;
@@ -504,10 +525,7 @@ DECLARE
 	evs        text;
 	pending    bigint[];
 BEGIN
-	FOR l IN SELECT DISTINCT {{s}}.lock_id(i.kd) FROM {{s}}.invocations i
-		WHERE i.id = ANY (p_id) AND i.kd IS NOT NULL ORDER BY 1 LOOP
-		PERFORM pg_advisory_xact_lock(l);
-	END LOOP;
+	PERFORM {{s}}.lock_keys(ARRAY(SELECT i.kd FROM {{s}}.invocations i WHERE i.id = ANY (p_id)));
 	WITH x AS (
 		SELECT * FROM unnest(p_id, p_attempt, p_state, p_result, p_err, p_kind)
 			AS x(id, attempt, state, result, err, kind)

@@ -11,6 +11,7 @@ import (
 type waiters struct {
 	mu     sync.Mutex
 	m      map[uint64]chan struct{}
+	fresh  []uint64 // added since the last check
 	closed bool
 }
 
@@ -38,6 +39,7 @@ func (w *waiters) add(id uint64) (ch chan struct{}, fresh bool) {
 		return ch, false
 	}
 	w.m[id] = ch
+	w.fresh = append(w.fresh, id)
 	return ch, true
 }
 
@@ -56,14 +58,25 @@ func (w *waiters) finish(ids []uint64) {
 	}
 }
 
-// ids returns the invocations waited for.
-func (w *waiters) ids() []int64 {
+// ids returns the invocations waited for: all of them, or only those added
+// since the last call.
+func (w *waiters) ids(all bool) []int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ids := make([]int64, 0, len(w.m))
-	for id := range w.m {
-		ids = append(ids, int64(id))
+	var ids []int64
+	if all {
+		ids = make([]int64, 0, len(w.m))
+		for id := range w.m {
+			ids = append(ids, int64(id))
+		}
+	} else {
+		for _, id := range w.fresh {
+			if _, ok := w.m[id]; ok {
+				ids = append(ids, int64(id))
+			}
+		}
 	}
+	w.fresh = w.fresh[:0]
 	return ids
 }
 
