@@ -38,7 +38,8 @@ func problems(res result) []string {
 		out = append(out, fmt.Sprintf("took %s, less than the %s bound: calls overlapped, or the provider did not hold them",
 			secs(res.elapsed), secs(res.bound)))
 	}
-	// With one slot nothing can overlap, so the baseline cannot collide.
+	// With one slot nothing can overlap, so the baseline cannot collide;
+	// with workers started apart (parallel 0) the slots are unknown.
 	if b := res.baseline; b != nil && res.parallel >= 2 && b.collisions == 0 {
 		out = append(out, "0 collisions without Group, want some (the reference's behaviour)")
 	}

@@ -24,7 +24,7 @@ func TestTaskFaults(t *testing.T) {
 	s, err := scheduler.New(scheduler.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
-	tasks, err := newTasks(s, client)
+	tasks, err := newTasks(s, memoryEnv(client, client))
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -52,7 +52,7 @@ func TestTaskFaults(t *testing.T) {
 				require.NoError(t, err)
 				out, err = inv.Wait(ctx)
 				require.NoError(t, err)
-				require.Equal(t, provider.OK, out, "the account is free")
+				require.Equal(t, provider.OK, out.Outcome, "the account is free")
 			})
 		}
 	}

@@ -7,9 +7,13 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/perkey/perkey/postgres"
 	"github.com/perkey/perkey/provider"
 	"github.com/perkey/perkey/scheduler"
 )
@@ -32,6 +36,14 @@ type options struct {
 	accounts int           // the soak's accounts
 	seed     uint64        // the soak's random seed; 0: from the clock
 
+	// Across processes (-backend postgres).
+	backend  string        // backendMemory or backendPostgres
+	database string        // the database's URL; empty: start a private server
+	workers  int           // worker processes to start; 0: only submit, to workers started apart
+	schema   string        // empty: a fresh one per run, or defaultSchema with -workers 0
+	lease    time.Duration // the workers' lease; 0: the default (the soak's is shorter)
+	chaos    time.Duration // with -soak: kill a worker this often, and start another
+
 	// unguarded names scenarios to run against the unsafe task instead of
 	// their own. It is a hook for tests, not a flag: it checks that the
 	// exit status catches a guard that does not hold.
@@ -41,6 +53,15 @@ type options struct {
 // defaultSoakAccounts is -accounts when not given.
 const defaultSoakAccounts = 1000
 
+// The backends of -backend.
+const (
+	backendMemory   = "memory"
+	backendPostgres = "postgres"
+)
+
+// defaultWorkers is -workers when not given.
+const defaultWorkers = 3
+
 // defaultOptions are the options of a command line without flags.
 func defaultOptions() options {
 	return options{
@@ -48,6 +69,7 @@ func defaultOptions() options {
 		hold:      provider.DefaultHold,
 		parallel:  scheduler.DefaultMaxParallel,
 		accounts:  defaultSoakAccounts,
+		backend:   backendMemory,
 	}
 }
 
@@ -55,6 +77,7 @@ const usageText = `Usage:
   sim [flags]                               run the scenarios A to H
   sim -soak D [-accounts N] [flags]         run random load for D, then report
   sim provider [-addr HOST:PORT] [-hold D]  run the provider alone
+  sim worker -database URL [flags]          run a worker process (sim worker -h)
 
 sim runs the scenarios against a provider over HTTP: an in-process one on a
 free loopback port, or the one -provider names. Exit status: 0 when every
@@ -71,7 +94,15 @@ the others hold. G's rate (5/s per account) does not scale with -hold.
 -soak drives random load over HTTP for D and prints a progress line a
 second on stderr and one JSON line on stdout at the end; it exits 1 if an
 invocation was lost, a call collided or the heap grew. It takes -accounts,
--seed, -parallel, -provider, -quiet and -json (a no-op), and no other flag.
+-seed, -parallel, -provider, -quiet and -json (a no-op), the flags of
+-backend postgres and -chaos, and no other flag.
+
+-backend postgres runs across processes on one PostgreSQL database: the
+sim submits and waits, and -workers worker processes (3; the sim binary
+again, as "sim worker") run the calls, each with MaxParallel -parallel.
+Without -database it starts a private server and removes it at the end.
+-workers 0 only submits and waits, for workers started apart with
+"sim worker -database URL" (same -schema).
 
 Flags:
 `
@@ -102,6 +133,12 @@ func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) 
 	fs.DurationVar(&o.soak, "soak", 0, "run random load for this `duration` instead of the scenarios")
 	fs.IntVar(&o.accounts, "accounts", o.accounts, "the soak's accounts")
 	fs.Uint64Var(&o.seed, "seed", 0, "the soak's random seed (default: from the clock; the JSON line says\nwhich)")
+	fs.StringVar(&o.backend, "backend", o.backend, "where invocations live: memory (one process), or postgres (across\nprocesses, on one database)")
+	fs.StringVar(&o.database, "database", "", "with -backend postgres: the database's `URL`, such as\npostgres://user@host/db (default: start a private server from the\ninstalled binaries, and remove it at the end)")
+	fs.IntVar(&o.workers, "workers", defaultWorkers, "with -backend postgres: worker processes to start; 0 only submits and\nwaits, for workers started apart with \"sim worker -database URL\"")
+	fs.StringVar(&o.schema, "schema", "", "with -backend postgres: the schema of the run (default: a fresh one,\ndropped at the end; with -workers 0, "+defaultSchema+", as sim worker)")
+	fs.DurationVar(&o.lease, "lease", 0, "with -backend postgres: the workers' lease, after which a dead worker's\ninvocations run again (default: "+postgres.DefaultLease.String()+"; "+soakLease.String()+" for -soak)")
+	fs.DurationVar(&o.chaos, "chaos", 0, "with -soak and -backend postgres: kill a worker with SIGKILL this often,\nand start another")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, exitOK, false
@@ -110,6 +147,9 @@ func parseFlags(args []string, stderr io.Writer) (o options, code int, ok bool) 
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["workers"] && o.backend != backendPostgres {
+		o.workers = 0
+	}
 	err := checkOptions(&o, scen, set)
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -158,10 +198,13 @@ func checkOptions(o *options, scen string, set map[string]bool) error {
 			return fmt.Errorf("-%s does not apply to -soak: the soak picks its own calls and holds", f)
 		}
 	}
-	for _, f := range []string{"accounts", "seed"} {
+	for _, f := range []string{"accounts", "seed", "chaos"} {
 		if !soak && set[f] {
 			return fmt.Errorf("-%s needs -soak", f)
 		}
+	}
+	if err := checkBackend(o, set); err != nil {
+		return err
 	}
 	if soak {
 		o.scenarios = nil
@@ -192,6 +235,55 @@ func parseScenarios(s string) ([]string, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// checkBackend checks -backend and the flags that go with it.
+func checkBackend(o *options, set map[string]bool) error {
+	switch o.backend {
+	case backendMemory:
+		for _, f := range []string{"database", "workers", "schema", "lease", "chaos"} {
+			if set[f] {
+				return fmt.Errorf("-%s needs -backend postgres", f)
+			}
+		}
+		return nil
+	case backendPostgres:
+	default:
+		return fmt.Errorf("-backend %q: want memory or postgres", o.backend)
+	}
+	switch {
+	case o.workers < 0:
+		return fmt.Errorf("-workers %d: must not be negative", o.workers)
+	case o.workers == 0 && o.database == "":
+		return errors.New("-workers 0 needs -database URL: the workers you start apart must reach the same database")
+	case set["lease"] && o.lease < 100*time.Millisecond:
+		return fmt.Errorf("-lease %v: must be at least 100ms", o.lease)
+	case set["chaos"] && o.chaos <= 0:
+		return fmt.Errorf("-chaos %v: must be positive", o.chaos)
+	case o.chaos > 0 && o.workers == 0:
+		return errors.New("-chaos needs -workers 1 or more: it kills the workers the sim started")
+	}
+	if o.schema != "" && !schemaName.MatchString(o.schema) {
+		return fmt.Errorf("-schema %q: want a plain identifier (letters, digits, underscores; at most 50 bytes)", o.schema)
+	}
+	if o.database != "" {
+		if err := checkDatabaseURL(o.database); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schemaName is what postgres.Config.Schema accepts.
+var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,49}$`)
+
+// checkDatabaseURL checks -database: a URL the driver can parse. It does
+// not connect.
+func checkDatabaseURL(s string) error {
+	if _, err := pgx.ParseConfig(s); err != nil {
+		return fmt.Errorf("-database: want a URL such as postgres://user@host:5432/db: %v", err)
+	}
+	return nil
 }
 
 func checkMonitorAddr(s string) error {

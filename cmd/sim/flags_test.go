@@ -57,6 +57,32 @@ func TestBadFlags(t *testing.T) {
 		{"seed without soak", []string{"-seed", "1"}, "-seed needs -soak"},
 		{"soak argument", []string{"-soak", "1s", "extra"}, `unexpected argument "extra"`},
 
+		{"unknown backend", []string{"-backend", "mysql"}, `-backend "mysql": want memory or postgres`},
+		{"workers in memory", []string{"-workers", "2"}, "-workers needs -backend postgres"},
+		{"database in memory", []string{"-database", "postgres://u@/db"}, "-database needs -backend postgres"},
+		{"schema in memory", []string{"-schema", "s"}, "-schema needs -backend postgres"},
+		{"lease in memory", []string{"-lease", "2s"}, "-lease needs -backend postgres"},
+		{"negative workers", []string{"-backend", "postgres", "-workers", "-1"}, "-workers -1: must not be negative"},
+		{"workers 0 without database", []string{"-backend", "postgres", "-workers", "0"}, "-workers 0 needs -database URL"},
+		{"short lease", []string{"-backend", "postgres", "-lease", "10ms"}, "-lease 10ms: must be at least 100ms"},
+		{"bad schema", []string{"-backend", "postgres", "-schema", "a-b"}, `-schema "a-b": want a plain identifier`},
+		{"bad database URL", []string{"-backend", "postgres", "-database", "::nope"}, "-database: want a URL such as postgres://"},
+		{"chaos without soak", []string{"-backend", "postgres", "-chaos", "5s"}, "-chaos needs -soak"},
+		{"chaos in memory", []string{"-soak", "1s", "-chaos", "5s"}, "-chaos needs -backend postgres"},
+		{"chaos zero", []string{"-soak", "1s", "-backend", "postgres", "-chaos", "0s"}, "-chaos 0s: must be positive"},
+		{"chaos without workers", []string{"-soak", "1s", "-backend", "postgres", "-database", "postgres://u@/db", "-workers", "0", "-chaos", "1s"},
+			"-chaos needs -workers 1 or more"},
+
+		{"worker: no database", []string{"worker"}, "-database is required"},
+		{"worker: bad database URL", []string{"worker", "-database", "::nope"}, "-database: want a URL"},
+		{"worker: zero parallel", []string{"worker", "-database", "postgres://u@/db", "-parallel", "0"}, "-parallel 0: must be at least 1"},
+		{"worker: short lease", []string{"worker", "-database", "postgres://u@/db", "-lease", "1ms"}, "-lease 1ms: must be at least 100ms"},
+		{"worker: zero poll", []string{"worker", "-database", "postgres://u@/db", "-poll", "0s"}, "-poll 0s: must be positive"},
+		{"worker: bad schema", []string{"worker", "-database", "postgres://u@/db", "-schema", "x y"}, `-schema "x y": want a plain identifier`},
+		{"worker: bad monitor", []string{"worker", "-database", "postgres://u@/db", "-monitor", "8001"}, `-monitor "8001": want an address`},
+		{"worker: argument", []string{"worker", "-database", "postgres://u@/db", "extra"}, `unexpected argument "extra"`},
+		{"worker: scenario flag", []string{"worker", "-database", "postgres://u@/db", "-scenarios", "A"}, "flag provided but not defined: -scenarios"},
+
 		{"provider: unknown flag", []string{"provider", "-nope"}, "flag provided but not defined"},
 		{"provider: argument", []string{"provider", "extra"}, `unexpected argument "extra"`},
 		{"provider: zero hold", []string{"provider", "-hold", "0s"}, "must be positive"},
@@ -76,7 +102,7 @@ func TestBadFlags(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"provider", "-help"}} {
+	for _, args := range [][]string{{"-h"}, {"provider", "-help"}, {"worker", "-h"}} {
 		r := runSim(t.Context(), args...)
 		require.Equal(t, exitOK, r.code)
 		require.Contains(t, r.stderr, "Usage:")
@@ -99,13 +125,27 @@ func TestParseFlags(t *testing.T) {
 		"-provider", "http://127.0.0.1:8765", "-quiet", "-json", "-slack", "5ms", "-strict"}, &strings.Builder{})
 	require.True(t, ok)
 	require.Equal(t, options{scenarios: []string{"D", "B", "H"}, hold: time.Second, parallel: 3, slack: 5 * time.Millisecond,
-		strict: true, providerURL: "http://127.0.0.1:8765", quiet: true, json: true, accounts: defaultSoakAccounts}, o)
+		strict: true, providerURL: "http://127.0.0.1:8765", quiet: true, json: true, accounts: defaultSoakAccounts, backend: backendMemory}, o)
 
 	o, _, ok = parseFlags([]string{"-soak", "15s", "-accounts", "1000", "-seed", "42", "-parallel", "4",
 		"-provider", "http://127.0.0.1:8765", "-quiet", "-json"}, &strings.Builder{})
 	require.True(t, ok)
 	require.Equal(t, options{hold: 400 * time.Millisecond, parallel: 4, providerURL: "http://127.0.0.1:8765",
-		quiet: true, json: true, soak: 15 * time.Second, accounts: 1000, seed: 42}, o)
+		quiet: true, json: true, soak: 15 * time.Second, accounts: 1000, seed: 42, backend: backendMemory}, o)
+
+	o, _, ok = parseFlags([]string{"-backend", "postgres"}, &strings.Builder{})
+	require.True(t, ok)
+	require.Equal(t, backendPostgres, o.backend)
+	require.Equal(t, 3, o.workers, "3 worker processes by default")
+	require.Empty(t, o.database, "a private server by default")
+	require.Empty(t, o.schema, "a fresh schema by default")
+	require.Zero(t, o.lease)
+
+	o, _, ok = parseFlags([]string{"-backend", "postgres", "-database", "postgres://u@h/db", "-workers", "0", "-schema", "s1",
+		"-soak", "20s", "-lease", "1s"}, &strings.Builder{})
+	require.True(t, ok)
+	require.Equal(t, options{hold: 400 * time.Millisecond, parallel: 8, soak: 20 * time.Second, accounts: defaultSoakAccounts,
+		backend: backendPostgres, database: "postgres://u@h/db", schema: "s1", lease: time.Second}, o)
 
 	o, _, ok = parseFlags([]string{"-soak", "1m"}, &strings.Builder{})
 	require.True(t, ok)

@@ -9,6 +9,7 @@
 //	sim [flags]                              run the scenarios
 //	sim -soak D [-accounts N] [flags]        run the soak
 //	sim provider [-addr HOST:PORT] [-hold D] run the provider alone
+//	sim worker -database URL [flags]         run a worker process (-backend postgres)
 //
 // With no flags, sim starts the provider in-process on a free loopback
 // port, builds one scheduler with MaxParallel 8 and the demo's tasks, and
@@ -42,8 +43,8 @@
 // Exit status: 0 when every scenario holds; 1 when one is wrong (a
 // collision where it is guarded, a rate violation, counts that differ:
 // calls, drops, dedupes; a run faster than its physical bound) or the run
-// failed (provider unreachable, a call failed, interrupted); 2 for bad
-// flags. A time goal is printed as met or MISSED, with the goal enforced;
+// failed (provider or database unreachable, a call failed, a worker
+// process exited unasked, interrupted); 2 for bad flags. A time goal is printed as met or MISSED, with the goal enforced;
 // a busy machine can miss one without anything being wrong, so a miss
 // fails the run (exit 1) only with -strict, for benchmarks and bars on a
 // quiet machine.
@@ -66,6 +67,68 @@
 // calls per account (a few hundred bytes for each account called, three
 // families of them): past a few thousand accounts, run the provider apart
 // with -provider, so that the check measures the scheduler and the sim.
+//
+// Across processes (-backend postgres) the invocations live in
+// PostgreSQL (package postgres) and the calls run in worker processes:
+// the sim binary again, as "sim worker", started by the sim (-workers, 3
+// by default, each with MaxParallel -parallel) or apart. The sim itself
+// only submits and waits (postgres.Config.SubmitOnly), so that every call
+// crosses the database and the provider counts what the workers do:
+//
+//	go run ./cmd/sim -backend postgres
+//
+// Without -database the sim starts a private server from the installed
+// binaries (as the tests do; as the unprivileged user postgres when run as
+// root) and removes it at the end; with -database URL it runs on a fresh
+// schema of that server and drops it at the end (or on -schema, kept).
+// Each call carries the provider's URL in its arguments, so a worker needs
+// no provider flag. Each run of consecutive calls to one task is
+// submitted with one SubmitAll (one round trip, one transaction), so that
+// C's drops and D's dedupes are decided as in memory however loaded the
+// database is. The scenarios, counts and checks are those of the
+// in-memory run; the bounds count the workers' slots (workers × -parallel);
+// each account line says which workers made its calls (workers=w1:2,w3:2),
+// and -json adds "workers" to each scenario and account.
+//
+// The four-terminal flow: the provider, one or more workers, and the sim
+// with -workers 0, which only submits and waits (and, if no worker answers
+// within 3s, says how to start one). Workers may start before or after
+// the sim, and run until interrupted: they stop claiming, let their calls
+// finish for 5s and hand the rest back. Both sides default to the schema
+// perkey_sim:
+//
+//	go run ./cmd/sim provider -addr 127.0.0.1:8765
+//	go run ./cmd/sim worker -database postgres://USER@HOST/DB
+//	go run ./cmd/sim -backend postgres -database postgres://USER@HOST/DB -workers 0 -provider http://127.0.0.1:8765
+//
+// -monitor works on any of them, and -timeline on the sim: while anyone
+// listens every process publishes its events, and the timeline labels
+// each bar with the worker that ran it ("list_invoices @ w2"). The workers
+// the sim starts publish from their start (sim worker -events); one
+// started apart, from its next poll after a listener appears.
+//
+// The chaos soak (-soak D -backend postgres -chaos 5s) drives the soak's
+// random load across the workers, and every 5s kills one with SIGKILL and
+// starts another. Its workers hold 2s leases (-lease), poll every 200ms
+// and keep final invocations 5s, so that a killed worker's calls run again
+// within about a lease and storage is seen bounded. Its JSON line adds
+// backend, workers, lease_seconds, retention_seconds, chaos_seconds,
+// kills, runs, reruns (starts of an invocation started before: its lease
+// expired), takeovers, takeover_p50_seconds and takeover_max_seconds
+// (from a kill to the start elsewhere of each invocation the killed worker
+// had started, from the cluster's events, which the database stamps with
+// this machine's clock) and db_rows_end (invocations left once retention
+// ran); succeeded to expired are then the cluster's, from its events.
+// Collisions are the provider's, all of them: a killed worker's call stops
+// holding its account at once (the kernel closes the dead process's
+// connections, and the provider ends a call whose client is gone), and
+// its invocation runs again only once its lease has expired, about a lease
+// after the kill; so a collision means two live workers in one account at
+// once. The soak fails if an invocation is lost, a call collides, a call
+// fails unasked, the events do not add up to the submissions, or rows are
+// left 10s past the retention:
+//
+//	go run ./cmd/sim -soak 60s -backend postgres -workers 3 -chaos 5s
 //
 // To watch the provider on its own, run it in one terminal and point the
 // sim at it from another:
@@ -130,8 +193,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runContext is run, stopped early when ctx ends.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "provider" {
-		return runProvider(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "provider":
+			return runProvider(ctx, args[1:], stdout, stderr)
+		case "worker":
+			return runWorker(ctx, args[1:], stdout, stderr)
+		}
 	}
 	o, code, ok := parseFlags(args, stderr)
 	switch {

@@ -39,6 +39,9 @@ func writeHuman(w io.Writer, res result, quiet bool) {
 		if res.sc.want.dropped > 0 || drops[a] > 0 {
 			line += fmt.Sprintf(" dropped=%d", drops[a])
 		}
+		if ws := res.workers[a]; len(ws) > 0 {
+			line += " workers=" + workerCounts(ws)
+		}
 		fmt.Fprintln(w, line)
 	}
 	if b := res.baseline; b != nil && len(b.log) > 0 {
@@ -89,6 +92,30 @@ func writeCallLog(w io.Writer, log []callLine) {
 		fmt.Fprintf(w, "    %s %s\n", offset(log[j-1].offset), log[j-1].text)
 		i = j
 	}
+}
+
+// workerCounts formats calls per worker process, such as "w1:2,w3:2".
+func workerCounts(ws map[string]int) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(ws)) {
+		parts = append(parts, fmt.Sprintf("%s:%d", name, ws[name]))
+	}
+	return strings.Join(parts, ",")
+}
+
+// workerTotals sums calls per worker process over the accounts; nil in
+// memory.
+func workerTotals(byAccount map[string]map[string]int) map[string]int {
+	var out map[string]int
+	for _, ws := range byAccount {
+		for name, n := range ws {
+			if out == nil {
+				out = make(map[string]int)
+			}
+			out[name] += n
+		}
+	}
+	return out
 }
 
 // runKey is what calls of one run share: a log line without its op, such
@@ -181,6 +208,9 @@ type jsonResult struct {
 	HoldSeconds  float64               `json:"hold_seconds"`
 	Accounts     map[string]jsonCounts `json:"accounts"`
 
+	// Across processes: the calls each worker process made.
+	Workers map[string]int `json:"workers,omitempty"`
+
 	RateViolations         *int     `json:"rate_violations,omitempty"`          // G
 	MinnowP99Seconds       *float64 `json:"minnow_p99_seconds,omitempty"`       // E
 	WhaleSeconds           *float64 `json:"whale_seconds,omitempty"`            // E
@@ -196,9 +226,10 @@ type jsonResult struct {
 // jsonCounts are the provider's counts of one account; RateViolations only
 // in G's row.
 type jsonCounts struct {
-	Calls          int  `json:"calls"`
-	Collisions     int  `json:"collisions"`
-	RateViolations *int `json:"rate_violations,omitempty"`
+	Calls          int            `json:"calls"`
+	Collisions     int            `json:"collisions"`
+	RateViolations *int           `json:"rate_violations,omitempty"`
+	Workers        map[string]int `json:"workers,omitempty"` // across processes: its calls per worker process
 }
 
 // toJSON returns the -json form of res.
@@ -215,10 +246,11 @@ func toJSON(res result) jsonResult {
 		BoundSeconds: seconds(res.bound),
 		HoldSeconds:  seconds(res.hold),
 		Accounts:     make(map[string]jsonCounts),
+		Workers:      workerTotals(res.workers),
 	}
 	for _, a := range accountNames(res) {
 		c := res.accounts[a]
-		jc := jsonCounts{Calls: c.Calls, Collisions: c.Collisions}
+		jc := jsonCounts{Calls: c.Calls, Collisions: c.Collisions, Workers: res.workers[a]}
 		if res.sc.rated {
 			jc.RateViolations = &c.RateViolations
 		}

@@ -19,10 +19,18 @@ type runner struct {
 	tasks     [numTasks]*simTask
 	tap       *logTap // the in-process provider's log; nil for an external one
 	hold      time.Duration
-	parallel  int
+	parallel  int // the calls that can run at once, for the bounds; 0: unknown
 	slack     time.Duration
 	unguarded map[string]bool
 	rec       *timeline.Recorder // with -timeline: collisions are marked on it
+
+	// Across processes: the provider URL that every call carries, for
+	// the workers; and batch, which submits each run of consecutive
+	// calls to one task with one SubmitAll, in one round trip and one
+	// transaction, so that C's drops and D's dedupes are decided as in
+	// memory however slow the database is.
+	providerURL string
+	batch       bool
 }
 
 // result is what one scenario did: its plan's phase, and its baseline's
@@ -53,6 +61,7 @@ type phase struct {
 	deduped        int                        // submissions collapsed into another
 	elapsed        time.Duration              // first Submit until all final
 	accounts       map[string]provider.Counts // per account, from the provider
+	workers        map[string]map[string]int  // across processes: per account, calls per worker process
 	log            []callLine                 // the provider's call log; nil for an external one
 	drops          []droppedCall              // the invocations that ended Dropped, in plan order
 	timings        []timing                   // per submission, in plan order
@@ -114,12 +123,14 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 	mode := sc.mode(r.hold, r.slack)
 
 	type watched struct {
-		inv   *scheduler.Invocation[provider.Outcome]
+		inv   *scheduler.Invocation[reply]
 		call  call
 		final time.Time // set by its watcher
 	}
 	var invs []*watched
-	index := make(map[*scheduler.Invocation[provider.Outcome]]int, len(plan))
+	// By ID: across processes a deduplicated Submit returns a new handle
+	// on the invocation.
+	index := make(map[uint64]int, len(plan))
 	subs := make([]int, 0, len(plan)) // the index in invs of each submission
 	var wg sync.WaitGroup
 	wctx, stopWatching := context.WithCancel(ctx)
@@ -129,46 +140,63 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 	}()
 	var firstErr error
 	start := time.Now()
-	for _, st := range plan {
-		task := r.tasks[st.task]
-		if r.unguarded[sc.letter] {
-			task = r.tasks[unsafeTask]
+	for next := 0; next < len(plan) && firstErr == nil; {
+		task := r.taskFor(sc, plan[next].task)
+		end := next + 1
+		for r.batch && end < len(plan) && r.taskFor(sc, plan[end].task) == task {
+			end++
 		}
-		c := st.call
-		c.Mode = mode
+		calls := make([]call, 0, end-next)
+		for _, st := range plan[next:end] {
+			c := st.call
+			c.Mode, c.Provider = mode, r.providerURL
+			calls = append(calls, c)
+		}
+		next = end
 		at := time.Now()
-		inv, err := task.Submit(ctx, c)
+		handles, err := submitCalls(ctx, task, calls)
 		if err != nil {
-			firstErr = fmt.Errorf("submit %s/%s: %w", c.Account, c.Op, err)
-			break
+			firstErr = err
 		}
-		p.enqueued++
-		p.timings = append(p.timings, timing{account: c.Account, submitted: at})
-		i, seen := index[inv]
-		if seen {
-			p.deduped++
-		} else {
-			i = len(invs)
-			index[inv] = i
-			w := &watched{inv: inv, call: c}
-			invs = append(invs, w)
-			wg.Go(func() { // records when it ends; joined below
-				select {
-				case <-inv.Done():
-					w.final = time.Now()
-				case <-wctx.Done():
-				}
-			})
+		for k, inv := range handles {
+			c := calls[k]
+			p.enqueued++
+			p.timings = append(p.timings, timing{account: c.Account, submitted: at})
+			i, seen := index[inv.ID()]
+			if seen {
+				p.deduped++
+			} else {
+				i = len(invs)
+				index[inv.ID()] = i
+				w := &watched{inv: inv, call: c}
+				invs = append(invs, w)
+				wg.Go(func() { // records when it ends; joined below
+					select {
+					case <-inv.Done():
+						w.final = time.Now()
+					case <-wctx.Done():
+					}
+				})
+			}
+			subs = append(subs, i)
 		}
-		subs = append(subs, i)
 	}
 	var dropped []*watched
 	for _, w := range invs {
 		out, err := w.inv.Wait(ctx)
 		switch {
 		case err == nil:
-			if out == provider.Collision {
+			if out.Outcome == provider.Collision {
 				r.noteCollision(w.inv.ID())
+			}
+			if out.Worker != "" {
+				if p.workers == nil {
+					p.workers = make(map[string]map[string]int)
+				}
+				if p.workers[w.call.Account] == nil {
+					p.workers[w.call.Account] = make(map[string]int)
+				}
+				p.workers[w.call.Account][out.Worker]++
 			}
 		case errors.Is(err, scheduler.ErrDropped):
 			p.dropped++
@@ -198,6 +226,33 @@ func (r *runner) phase(ctx context.Context, sc scenario, label string, plan []st
 	p.calls, p.collisions, p.rateViolations, p.accounts = rep.Calls, rep.Collisions, rep.RateViolations, rep.Accounts
 	p.log = r.takeLog(start)
 	return p, nil
+}
+
+// taskFor returns the task that runs kind in sc: its own, or with the
+// unguarded hook the unsafe task.
+func (r *runner) taskFor(sc scenario, kind taskKind) *simTask {
+	if r.unguarded[sc.letter] {
+		return r.tasks[unsafeTask]
+	}
+	return r.tasks[kind]
+}
+
+// submitCalls submits calls to task: one Submit, or one SubmitAll for
+// more. It returns the handles of those submitted, and an error naming
+// the call that failed.
+func submitCalls(ctx context.Context, task *simTask, calls []call) ([]*scheduler.Invocation[reply], error) {
+	if len(calls) == 1 {
+		inv, err := task.Submit(ctx, calls[0])
+		if err != nil {
+			return nil, fmt.Errorf("submit %s/%s: %w", calls[0].Account, calls[0].Op, err)
+		}
+		return []*scheduler.Invocation[reply]{inv}, nil
+	}
+	invs, err := task.SubmitAll(ctx, calls)
+	if err != nil {
+		return invs, fmt.Errorf("submit %d calls to %s: %w", len(calls), task.Name(), err)
+	}
+	return invs, nil
 }
 
 // takeLog returns the provider's log lines since the last take, with

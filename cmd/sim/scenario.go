@@ -73,11 +73,15 @@ func (sc scenario) holdFor(hold time.Duration) time.Duration {
 }
 
 // bound is the physical lower bound on the scenario's time: the calls that
-// must run, in waves of parallel; no fewer than serialPerKey holds; and
-// for a rated scenario, the rate's gaps and one hold.
+// must run, in waves of parallel (one wave when parallel is 0, unknown:
+// workers started apart); no fewer than serialPerKey holds; and for a
+// rated scenario, the rate's gaps and one hold.
 func (sc scenario) bound(hold time.Duration, parallel int) time.Duration {
 	h := sc.holdFor(hold)
-	waves := (sc.want.calls + parallel - 1) / parallel
+	waves := min(sc.want.calls, 1)
+	if parallel > 0 {
+		waves = (sc.want.calls + parallel - 1) / parallel
+	}
 	b := time.Duration(max(waves, sc.serialPerKey)) * h
 	if sc.rateGaps > 0 {
 		b = max(b, time.Duration(sc.rateGaps)*rateGap()+h)

@@ -27,14 +27,21 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if o.json {
 		human = stderr
 	}
-	env, err := setUp(ctx, o)
+	// A worker process that exits unasked ends the run, with its cause.
+	ctx, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	env, err := setUp(ctx, o, stderr, lose)
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
 		return exitFail
 	}
 	defer env.close(ctx, stderr)
 	if !o.quiet {
-		fmt.Fprintf(human, "provider %s (%s), MaxParallel %d, hold %v%s\n\n", env.r.client.URL(), env.where, o.parallel, o.hold, goalsNote(o))
+		runs := fmt.Sprintf("MaxParallel %d", o.parallel)
+		if env.cl != nil {
+			runs = env.cl.describe()
+		}
+		fmt.Fprintf(human, "provider %s (%s), %s, hold %v%s\n\n", env.r.client.URL(), env.where, runs, o.hold, goalsNote(o))
 	}
 	if env.mon != nil {
 		fmt.Fprintf(stderr, "monitor: %s\n", env.mon.url)
@@ -46,6 +53,14 @@ func simulate(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "metrics: %s\n", env.met.url)
 	}
 	code := runScenarios(ctx, env, o, stdout, human, stderr)
+	if env.cl != nil && ctx.Err() == nil {
+		// The last final events may still be on their way: the timeline
+		// draws them, the monitor shows them.
+		if err := env.cl.fence(ctx); err != nil {
+			fmt.Fprintf(stderr, "sim: %v\n", err)
+			code = exitFail
+		}
+	}
 	if env.rec != nil {
 		if err := writeTimeline(env.rec, o.timeline); err != nil {
 			fmt.Fprintf(stderr, "sim: %v\n", err)
@@ -75,7 +90,7 @@ func runScenarios(ctx context.Context, env *env, o options, stdout, human, stder
 		res, err := env.r.run(ctx, sc)
 		switch {
 		case ctx.Err() != nil:
-			fmt.Fprintf(stderr, "sim: %s: interrupted\n", sc.letter)
+			fmt.Fprintf(stderr, "sim: %s: %s\n", sc.letter, interruption(ctx))
 			return exitFail
 		case err != nil:
 			fmt.Fprintf(stderr, "sim: %s: %v\n", sc.letter, err)
@@ -97,6 +112,15 @@ func runScenarios(ctx context.Context, env *env, o options, stdout, human, stder
 		fmt.Fprintf(stderr, "sim: FAIL %s\n", f)
 	}
 	return code
+}
+
+// interruption says why ctx ended: "interrupted", or the cause given to
+// it, such as a worker process that exited unasked.
+func interruption(ctx context.Context) string {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause.Error()
+	}
+	return "interrupted"
 }
 
 // goalsNote is how the header says the time goals are set: with -slack,
@@ -125,9 +149,12 @@ type env struct {
 	rec   *timeline.Recorder // with -timeline
 	mon   *monitorServer     // with -monitor
 	met   *metricsServer     // with -metrics
+	cl    *cluster           // with -backend postgres
 }
 
-func setUp(ctx context.Context, o options) (_ *env, err error) {
+// setUp starts what the run needs. With -backend postgres, onLost hears
+// of a worker process that exits unasked.
+func setUp(ctx context.Context, o options, stderr io.Writer, onLost func(error)) (_ *env, err error) {
 	e := &env{r: &runner{hold: o.hold, parallel: o.parallel, slack: o.slack, unguarded: o.unguarded}}
 	defer func() {
 		if err != nil {
@@ -152,10 +179,30 @@ func setUp(ctx context.Context, o options) (_ *env, err error) {
 		cfg.OnEvent = e.rec.Record
 		e.r.rec = e.rec
 	}
+	if o.backend == backendPostgres {
+		listens := o.timeline != "" || o.monitor != "" || o.metrics != ""
+		if e.cl, cfg.Backend, err = openCluster(ctx, o, false, listens); err != nil {
+			return nil, err
+		}
+		cfg.Logger = warnLogger(stderr, "")
+		if e.rec != nil {
+			rec := e.rec
+			cfg.OnEvent = e.cl.onEvent(func(ev scheduler.Event) { rec.Record(workerLabel(ev)) })
+		} else if listens {
+			cfg.OnEvent = e.cl.onEvent(nil)
+		}
+		e.r.providerURL, e.r.batch = e.r.client.URL(), true
+	}
 	if e.sched, err = scheduler.New(cfg); err != nil {
+		if e.cl != nil {
+			e.cl.db.close(io.Discard) // the backend was never started
+			e.cl = nil
+		}
 		return nil, err
 	}
-	if e.r.tasks, err = newTasks(e.sched, e.r.client); err != nil {
+	// Across processes the sim never runs a call: its tasks' functions
+	// are only their types.
+	if e.r.tasks, err = newTasks(e.sched, memoryEnv(e.r.client, e.r.client)); err != nil {
 		return nil, err
 	}
 	if o.monitor != "" {
@@ -167,6 +214,12 @@ func setUp(ctx context.Context, o options) (_ *env, err error) {
 		if e.met, err = startMetrics(o.metrics, e.sched); err != nil {
 			return nil, err
 		}
+	}
+	if e.cl != nil {
+		if err := e.cl.start(ctx, e.sched, stderr, onLost); err != nil {
+			return nil, err
+		}
+		e.r.parallel = e.cl.capacity()
 	}
 	return e, nil
 }
@@ -191,6 +244,11 @@ func (e *env) close(ctx context.Context, stderr io.Writer) {
 		if ctx.Err() == nil || errors.Is(err, scheduler.ErrLeaked) {
 			errs = append(errs, err) // else: interrupted, and cancelling was the point
 		}
+	}
+	if e.cl != nil {
+		// After the scheduler, before the provider: the workers' calls
+		// in flight end first.
+		e.cl.close(stderr)
 	}
 	if e.r.client != nil {
 		e.r.client.Close()

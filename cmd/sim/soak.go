@@ -20,16 +20,21 @@ const (
 )
 
 // soakEnv is what a soak needs: a provider (maybe in-process), a client
-// for the calls and one for the faults, a scheduler with the soak's tasks.
+// for the calls and one for the faults, a scheduler with the soak's tasks;
+// across processes the cluster and the events that show takeovers.
 type soakEnv struct {
 	srv            *provider.Server
 	client, faults *provider.Client
 	where          string
 	sched          *scheduler.Scheduler
 	tasks          [numSoakKinds]*soakTask
+	cl             *cluster   // with -backend postgres
+	track          *takeovers // with -backend postgres
 }
 
-func setUpSoak(ctx context.Context, o options) (_ *soakEnv, err error) {
+// setUpSoak starts what the soak needs. With -backend postgres, onLost
+// hears of a worker process that exits unasked.
+func setUpSoak(ctx context.Context, o options, stderr io.Writer, onLost func(error)) (_ *soakEnv, err error) {
 	e := &soakEnv{}
 	defer func() {
 		if err != nil {
@@ -46,11 +51,30 @@ func setUpSoak(ctx context.Context, o options) (_ *soakEnv, err error) {
 	if err = e.client.Reset(ctx, fmt.Sprintf("soak: %d accounts, MaxParallel %d", o.accounts, o.parallel)); err != nil {
 		return nil, err
 	}
-	if e.sched, err = scheduler.New(scheduler.Config{MaxParallel: o.parallel}); err != nil {
+	cfg := scheduler.Config{MaxParallel: o.parallel}
+	if o.backend == backendPostgres {
+		if e.cl, cfg.Backend, err = openCluster(ctx, o, true, true); err != nil {
+			return nil, err
+		}
+		e.track = newTakeovers()
+		cfg.OnEvent = e.cl.onEvent(e.track.observe)
+		cfg.Logger = warnLogger(stderr, "")
+	}
+	if e.sched, err = scheduler.New(cfg); err != nil {
+		if e.cl != nil {
+			e.cl.db.close(io.Discard) // the backend was never started
+			e.cl = nil
+		}
 		return nil, err
 	}
-	if e.tasks, err = newSoakTasks(e.sched, e.client, e.faults); err != nil {
+	// Across processes the sim never runs a call: the workers do.
+	if e.tasks, err = newSoakTasks(e.sched, memoryEnv(e.client, e.faults)); err != nil {
 		return nil, err
+	}
+	if e.cl != nil {
+		if err := e.cl.start(ctx, e.sched, stderr, onLost); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -73,9 +97,14 @@ func (e *soakEnv) closeScheduler(ctx context.Context) error {
 	return err
 }
 
-// close stops what setUpSoak started.
+// close stops what setUpSoak started: the workers after the scheduler,
+// the provider after the workers.
 func (e *soakEnv) close(ctx context.Context, stderr io.Writer) {
 	errs := []error{e.closeScheduler(ctx)}
+	e.sched = nil
+	if e.cl != nil {
+		e.cl.close(stderr)
+	}
 	for _, c := range []*provider.Client{e.client, e.faults} {
 		if c != nil {
 			c.Close()
@@ -93,7 +122,10 @@ func (e *soakEnv) close(ctx context.Context, stderr io.Writer) {
 // load for o.soak, then the JSON line on stdout; progress lines go to
 // stderr unless o.quiet.
 func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
-	e, err := setUpSoak(ctx, o)
+	// A worker process that exits unasked ends the soak, with its cause.
+	ctx, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	e, err := setUpSoak(ctx, o, stderr, lose)
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: soak: %v\n", err)
 		return exitFail
@@ -104,19 +136,37 @@ func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		seed = uint64(time.Now().UnixNano())
 	}
 	if !o.quiet {
-		fmt.Fprintf(stderr, "soak: %v against provider %s (%s), %d accounts, MaxParallel %d, seed %d\n",
-			o.soak, e.client.URL(), e.where, o.accounts, o.parallel, seed)
+		runs := fmt.Sprintf("MaxParallel %d", o.parallel)
+		if e.cl != nil {
+			runs = fmt.Sprintf("%s, lease %v", e.cl.describe(), e.cl.worker.lease)
+			if o.chaos > 0 {
+				runs += fmt.Sprintf(", a worker killed every %v", o.chaos)
+			}
+		}
+		fmt.Fprintf(stderr, "soak: %v against provider %s (%s), %d accounts, %s, seed %d\n",
+			o.soak, e.client.URL(), e.where, o.accounts, runs, seed)
 	}
 
 	res := soakResult{Accounts: o.accounts, Parallel: o.parallel, Seed: seed}
 	res.HeapStartBytes = liveHeap()
 	res.HeapLimitBytes = heapLimit(res.HeapStartBytes)
 	l := newLoad(e.tasks, o.accounts, seed)
+	if e.cl != nil {
+		l.providerURL = e.client.URL()
+	}
 	start := time.Now()
 	l.start(ctx, submittersPerSlot*o.parallel)
+	var chaosRun *chaos
+	if o.chaos > 0 {
+		var log io.Writer
+		if !o.quiet {
+			log = stderr
+		}
+		chaosRun = startChaos(ctx, e.cl.fleet, o.chaos, e.track, seed, log)
+	}
 	var prog *progress
 	if !o.quiet {
-		prog = startProgress(stderr, e.sched, e.client, l, o.soak)
+		prog = startProgress(stderr, e.sched, e.client, l, o.soak, e.track)
 	}
 	timer := time.NewTimer(o.soak)
 	select {
@@ -126,11 +176,21 @@ func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	}
 	l.finish()
 	res.SoakSeconds = seconds(time.Since(start))
-	drain := time.NewTimer(drainTimeout)
+	var chaosErr error
+	if chaosRun != nil {
+		chaosErr = chaosRun.finish()
+	}
+	drainFor := drainTimeout
+	if e.cl != nil {
+		// A worker killed at the end: its calls run again once their
+		// leases expire, and an expired lease is found at a poll.
+		drainFor += 2 * (e.cl.worker.lease + e.cl.worker.poll)
+	}
+	drain := time.NewTimer(drainFor)
 	select {
 	case <-l.drained():
 	case <-drain.C:
-		fmt.Fprintf(stderr, "sim: soak: the load did not drain within %v\n", drainTimeout)
+		fmt.Fprintf(stderr, "sim: soak: the load did not drain within %v\n", drainFor)
 	}
 	drain.Stop()
 	if prog != nil {
@@ -142,6 +202,14 @@ func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	res.HeapEndBytes = liveHeap()
 	st := e.sched.Stats()
 	res.ActorsEnd = st.Actors
+	var probs []string
+	if e.cl != nil {
+		res.ActorsEnd = len(e.sched.Keys(0)) // the cluster's keys with work, now
+		res.ClusterSoak, probs = clusterFigures(ctx, e, o)
+	}
+	if chaosErr != nil {
+		probs = append(probs, chaosErr.Error())
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
 	rep, repErr := e.client.Report(rctx)
 	cancel()
@@ -157,8 +225,20 @@ func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	res.Calls, res.Collisions, res.Faults = rep.Calls, rep.Collisions, rep.Faults
 	res.Succeeded, res.Failed, res.Dropped, res.Deduped, res.Canceled, res.Expired =
 		st.Succeeded, st.Failed, st.Dropped, st.Deduped, st.Canceled, st.Expired
+	if e.track != nil {
+		// The workers ran the calls: the cluster's events count them.
+		finals, deduped := e.track.outcomes()
+		res.Succeeded, res.Failed, res.Dropped, res.Deduped, res.Canceled, res.Expired =
+			finals[scheduler.Succeeded], finals[scheduler.Failed], finals[scheduler.Dropped], deduped,
+			finals[scheduler.Canceled], finals[scheduler.Expired]
+		if e.cl.fleet != nil {
+			// Workers started apart publish only from their next poll
+			// after the sim listens: their events may be missing.
+			probs = append(probs, eventProblems(res, st)...)
+		}
+	}
 
-	probs := soakProblems(res)
+	probs = append(soakProblems(res), probs...)
 	if repErr != nil {
 		probs = append(probs, fmt.Sprintf("provider report: %v", repErr))
 	}
@@ -168,19 +248,25 @@ func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if err := l.err(); err != nil && (res.UnexpectedErrors > 0 || res.SubmitErrors > 0) {
 		probs = append(probs, fmt.Sprintf("first error: %v", err))
 	}
-	return reportSoak(stdout, stderr, res, probs, ctx.Err() != nil)
+	stopped := ""
+	if ctx.Err() != nil {
+		stopped = interruption(ctx)
+	}
+	return reportSoak(stdout, stderr, res, probs, stopped)
 }
 
 // reportSoak prints the soak's JSON line on stdout and what failed on
-// stderr, and returns the exit status: 1 if it was interrupted or failed.
-func reportSoak(stdout, stderr io.Writer, res soakResult, probs []string, interrupted bool) int {
+// stderr, and returns the exit status: 1 if it failed, or was stopped
+// early (stopped says why: "interrupted", or a worker lost).
+func reportSoak(stdout, stderr io.Writer, res soakResult, probs []string, stopped string) int {
+	interrupted := stopped != ""
 	res.OK = len(probs) == 0 && !interrupted
 	if err := writeSoakJSON(stdout, res); err != nil {
 		fmt.Fprintf(stderr, "sim: soak: %v\n", err)
 		return exitFail
 	}
 	if interrupted {
-		fmt.Fprintln(stderr, "sim: soak: interrupted")
+		fmt.Fprintf(stderr, "sim: soak: %s\n", stopped)
 		return exitFail
 	}
 	for _, p := range probs {

@@ -141,20 +141,21 @@ func TestSoakProblems(t *testing.T) {
 
 func TestReportSoak(t *testing.T) {
 	tests := []struct {
-		name        string
-		probs       []string
-		interrupted bool
-		code        int
-		stderr      string
+		name    string
+		probs   []string
+		stopped string
+		code    int
+		stderr  string
 	}{
-		{"ok", nil, false, exitOK, ""},
-		{"failed", []string{"2 collisions, want 0", "heap"}, false, exitFail, "sim: soak: FAIL 2 collisions, want 0\nsim: soak: FAIL heap\n"},
-		{"interrupted", nil, true, exitFail, "sim: soak: interrupted\n"},
+		{"ok", nil, "", exitOK, ""},
+		{"failed", []string{"2 collisions, want 0", "heap"}, "", exitFail, "sim: soak: FAIL 2 collisions, want 0\nsim: soak: FAIL heap\n"},
+		{"interrupted", nil, "interrupted", exitFail, "sim: soak: interrupted\n"},
+		{"worker lost", nil, "worker w2 exited unasked: exit status 2", exitFail, "sim: soak: worker w2 exited unasked: exit status 2\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr strings.Builder
-			require.Equal(t, tc.code, reportSoak(&stdout, &stderr, soakResult{Submitted: 3, Completed: 3}, tc.probs, tc.interrupted))
+			require.Equal(t, tc.code, reportSoak(&stdout, &stderr, soakResult{Submitted: 3, Completed: 3}, tc.probs, tc.stopped))
 			require.Equal(t, tc.stderr, stderr.String())
 			res := decodeSoak(t, stdout.String())
 			require.Equal(t, tc.code == exitOK, res.OK)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,12 +25,14 @@ const (
 
 // load drives the soak's random load: submitters that each submit a burst
 // of calls for one random account, wait until every invocation of the
-// burst is final, and start over until stopped. A submitter holds at most
-// one burst of handles, so the load's own memory does not grow with time.
+// burst is final (each on a goroutine of its own), and start over until
+// stopped. A submitter holds at most one burst of handles, so the load's
+// own memory does not grow with time.
 type load struct {
-	tasks    [numSoakKinds]*soakTask
-	accounts int
-	seed     uint64
+	tasks       [numSoakKinds]*soakTask
+	accounts    int
+	seed        uint64
+	providerURL string // across processes: the provider every call names
 
 	stop   chan struct{} // closed: submit no more bursts
 	closed chan struct{} // closed after the scheduler's Close: stop waiting
@@ -85,7 +88,7 @@ func (l *load) wait() { <-l.done }
 
 func (l *load) submitter(ctx context.Context, rng *rand.Rand) {
 	burst := make([]soakCall, 0, maxBurst)
-	invs := make([]*scheduler.Invocation[provider.Outcome], 0, maxBurst)
+	invs := make([]*scheduler.Invocation[reply], 0, maxBurst)
 	kinds := make([]soakKind, 0, maxBurst)
 	for {
 		select {
@@ -96,6 +99,7 @@ func (l *load) submitter(ctx context.Context, rng *rand.Rand) {
 		burst = nextBurst(rng, l.accounts, burst[:0])
 		invs, kinds = invs[:0], kinds[:0]
 		for _, sc := range burst {
+			sc.call.Provider = l.providerURL
 			inv, err := l.tasks[sc.kind].Submit(ctx, sc.call)
 			if err != nil {
 				l.submitErrs.Add(1)
@@ -109,14 +113,20 @@ func (l *load) submitter(ctx context.Context, rng *rand.Rand) {
 			invs = append(invs, inv)
 			kinds = append(kinds, sc.kind)
 		}
+		// Each at once: across processes, a result is kept for the
+		// backend's retention only, and a Drop is final at its submit,
+		// while the call before it in the burst may take a takeover or
+		// two.
+		var burstWait sync.WaitGroup
 		for i, inv := range invs {
-			l.await(inv, kinds[i])
+			burstWait.Go(func() { l.await(inv, kinds[i]) })
 		}
+		burstWait.Wait()
 	}
 }
 
 // await waits until inv is final, or until abandon, and counts it.
-func (l *load) await(inv *scheduler.Invocation[provider.Outcome], k soakKind) {
+func (l *load) await(inv *scheduler.Invocation[reply], k soakKind) {
 	select {
 	case <-inv.Done():
 	case <-l.closed:
@@ -137,8 +147,11 @@ func (l *load) await(inv *scheduler.Invocation[provider.Outcome], k soakKind) {
 
 // unexpected returns err if it is not what a call of kind k may end with:
 // nothing, Dropped or Canceled (the soak's ctx ended, or Close), and for
-// a fault call one of the client's errors for the faults.
+// a fault call one of the client's errors for the faults; across
+// processes, where a task's error crosses as its text, a failure in a
+// worker process that is no panic.
 func unexpected(err error, k soakKind) error {
+	var remote *scheduler.RemoteError
 	switch {
 	case errors.Is(err, scheduler.ErrDropped), errors.Is(err, scheduler.ErrCanceled), errors.Is(err, context.Canceled):
 		return nil
@@ -147,6 +160,9 @@ func unexpected(err error, k soakKind) error {
 			return errors.New("a fault call succeeded")
 		}
 		if errors.Is(err, provider.ErrStatus) || errors.Is(err, provider.ErrTimeout) || errors.Is(err, provider.ErrConnection) {
+			return nil
+		}
+		if errors.As(err, &remote) && remote.Cause == nil && strings.HasPrefix(remote.Message, "provider: ") {
 			return nil
 		}
 	}

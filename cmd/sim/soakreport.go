@@ -42,7 +42,32 @@ type soakResult struct {
 	HeapEndBytes   uint64 `json:"heap_end_bytes"`   // after a GC, once the load drained
 	HeapLimitBytes uint64 `json:"heap_limit_bytes"` // 1.5 × start + 8 MiB
 
+	// With -backend postgres only: the cluster's figures.
+	*ClusterSoak
+
 	OK bool `json:"ok"`
+}
+
+// ClusterSoak is what the JSON line of a soak across processes adds. The
+// counters of soakResult from Succeeded to Expired are then the whole
+// cluster's, from its events; ActorsEnd is its keys with work left.
+type ClusterSoak struct {
+	Backend          string  `json:"backend"`           // "postgres"
+	Workers          int     `json:"workers"`           // worker processes at a time
+	LeaseSeconds     float64 `json:"lease_seconds"`     // the workers' lease
+	RetentionSeconds float64 `json:"retention_seconds"` // the workers' retention
+	ChaosSeconds     float64 `json:"chaos_seconds"`     // a worker killed this often; 0: none
+
+	Kills     int    `json:"kills"`     // workers killed with SIGKILL
+	Runs      uint64 `json:"runs"`      // invocations started, reruns included
+	Reruns    uint64 `json:"reruns"`    // starts of an invocation started before, after its lease expired
+	Takeovers int    `json:"takeovers"` // of those, invocations of a killed worker started elsewhere
+	// From a kill to the start elsewhere of each invocation the killed
+	// worker had started: the median, and the longest.
+	TakeoverP50Seconds float64 `json:"takeover_p50_seconds"`
+	TakeoverMaxSeconds float64 `json:"takeover_max_seconds"`
+
+	DBRowsEnd int64 `json:"db_rows_end"` // invocations left in the database once retention ran
 }
 
 // heapLimit is the most the heap may hold at the end of a soak that
@@ -96,6 +121,90 @@ func writeSoakJSON(w io.Writer, r soakResult) error {
 	return err
 }
 
+// clusterFigures returns the figures of a soak across processes, once
+// its load has drained: it waits until every event before now has
+// arrived (a probe's final event: events arrive in commit order), then
+// until retention has emptied the invocations table (or
+// retention plus rowsGrace have passed), and lists what is wrong.
+func clusterFigures(ctx context.Context, e *soakEnv, o options) (*ClusterSoak, []string) {
+	cl := e.cl
+	c := &ClusterSoak{
+		Backend:          backendPostgres,
+		Workers:          o.workers,
+		LeaseSeconds:     seconds(cl.worker.lease),
+		RetentionSeconds: seconds(cl.worker.retain),
+		ChaosSeconds:     seconds(o.chaos),
+		DBRowsEnd:        -1,
+	}
+	var probs []string
+	if err := cl.fence(ctx); err != nil {
+		probs = append(probs, err.Error())
+	}
+	var p50, worst time.Duration
+	c.Kills, c.Runs, c.Reruns, c.Takeovers, p50, worst = e.track.figures()
+	c.TakeoverP50Seconds, c.TakeoverMaxSeconds = seconds(p50), seconds(worst)
+
+	rows, err := waitForRetention(ctx, cl.db, cl.worker.retain+rowsGrace)
+	c.DBRowsEnd = rows
+	switch {
+	case err != nil:
+		probs = append(probs, fmt.Sprintf("counting the rows left: %v", err))
+	case rows > 0:
+		probs = append(probs, fmt.Sprintf("%d invocations left in the database %v after the load drained, with a retention of %v",
+			rows, cl.worker.retain+rowsGrace, cl.worker.retain))
+	}
+	return c, probs
+}
+
+// How long the end of a soak across processes waits for its last events,
+// and for retention beyond the retention itself.
+const (
+	fenceTimeout = 30 * time.Second
+	rowsGrace    = 10 * time.Second
+)
+
+// waitForRetention counts the invocations in the database until none is
+// left or within has passed, and returns the last count.
+func waitForRetention(ctx context.Context, db *database, within time.Duration) (int64, error) {
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		qctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		n, err := db.invocationRows(qctx)
+		cancel()
+		if err != nil || n == 0 {
+			return n, err
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return n, nil
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
+	}
+}
+
+// eventProblems checks the cluster's events against the submissions:
+// every submission reached exactly one final state, or was collapsed
+// into another (res's counters, from the events), and the dedupes and
+// drops match the sim's own count of its submissions (st).
+func eventProblems(res soakResult, st scheduler.Stats) []string {
+	var out []string
+	if sum := res.Succeeded + res.Failed + res.Dropped + res.Deduped + res.Canceled + res.Expired; sum != res.Submitted {
+		out = append(out, fmt.Sprintf("the cluster's events count %d final states and dedupes (%d succeeded, %d failed, %d dropped, "+
+			"%d deduped, %d canceled, %d expired) for %d submissions", sum, res.Succeeded, res.Failed, res.Dropped,
+			res.Deduped, res.Canceled, res.Expired, res.Submitted))
+	}
+	if res.Deduped != st.Deduped || res.Dropped != st.Dropped {
+		out = append(out, fmt.Sprintf("the events count %d dedupes and %d drops; the submitter %d and %d",
+			res.Deduped, res.Dropped, st.Deduped, st.Dropped))
+	}
+	return out
+}
+
 // progress prints one line a second about a running soak, on its own
 // goroutine, until stop.
 type progress struct {
@@ -107,7 +216,7 @@ type progress struct {
 // startProgress prints to w, every second until stop, the soak's rate of
 // final invocations, its running and waiting work, live actors, the
 // provider's collisions and the heap.
-func startProgress(w io.Writer, s *scheduler.Scheduler, client *provider.Client, l *load, total time.Duration) *progress {
+func startProgress(w io.Writer, s *scheduler.Scheduler, client *provider.Client, l *load, total time.Duration, track *takeovers) *progress {
 	p := &progress{stopc: make(chan struct{}), done: make(chan struct{})}
 	go func() { // joined by stop
 		defer close(p.done)
@@ -130,8 +239,13 @@ func startProgress(w io.Writer, s *scheduler.Scheduler, client *provider.Client,
 					collisions = fmt.Sprint(rep.Collisions)
 				}
 				cancel()
-				fmt.Fprintf(w, "soak %3.0fs/%v: %5.0f final/s, running %d, queued %d, actors %d, collisions %s, heap %s\n",
-					now.Sub(start).Seconds(), total, rate, st.Running, st.Queued+st.Pending, st.Actors, collisions, mib(heapNow()))
+				cluster := ""
+				if track != nil {
+					kills, _, reruns, _, _, _ := track.figures()
+					cluster = fmt.Sprintf(", kills %d, reruns %d", kills, reruns)
+				}
+				fmt.Fprintf(w, "soak %3.0fs/%v: %5.0f final/s, running %d, queued %d, actors %d, collisions %s%s, heap %s\n",
+					now.Sub(start).Seconds(), total, rate, st.Running, st.Queued+st.Pending, st.Actors, collisions, cluster, mib(heapNow()))
 			}
 		}
 	}()

@@ -3,7 +3,6 @@ package main
 import (
 	"golang.org/x/time/rate"
 
-	"github.com/perkey/perkey/provider"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -40,9 +39,10 @@ func (k soakKind) isFault() bool { return k == soakFault }
 type soakTask = simTask
 
 // newSoakTasks registers the soak's tasks on s. They call the provider
-// through client, except the fault task, which uses faults: a client with
-// a short timeout, so that a slow fault does not hold a slot for long.
-func newSoakTasks(s *scheduler.Scheduler, client, faults *provider.Client) ([numSoakKinds]*soakTask, error) {
+// through env's clients, except the fault task, which uses its faults
+// clients: with a short timeout, so that a slow fault does not hold a
+// slot for long.
+func newSoakTasks(s *scheduler.Scheduler, env taskEnv) ([numSoakKinds]*soakTask, error) {
 	grouped := func(o scheduler.Options[call]) scheduler.Options[call] {
 		o.Running, o.Key, o.Label, o.Group = scheduler.ByKey, byAccount, opLabel, soakGroup
 		return o
@@ -54,19 +54,19 @@ func newSoakTasks(s *scheduler.Scheduler, client, faults *provider.Client) ([num
 	specs := [numSoakKinds]struct {
 		name   string
 		opts   scheduler.Options[call]
-		client *provider.Client
+		client clientFunc
 	}{
-		soakWait:        {"soak_wait", grouped(scheduler.Options[call]{OnBusy: scheduler.Wait}), client},
-		soakDrop:        {"soak_drop", grouped(scheduler.Options[call]{OnBusy: scheduler.Drop}), client},
-		soakDedupeStart: {"soak_dedupe_start", grouped(scheduler.Options[call]{Registration: scheduler.ByKey, Dedupe: scheduler.UntilStart}), client},
-		soakDedupeDone:  {"soak_dedupe_done", grouped(scheduler.Options[call]{Registration: scheduler.ByKey, Dedupe: scheduler.UntilDone}), client},
-		soakFault:       {"soak_fault", grouped(scheduler.Options[call]{}), faults},
-		soakSlots:       {"soak_slots", keyed(scheduler.Options[call]{Limit: soakSlotsLimit}), client},
-		soakRated:       {"soak_rated", keyed(scheduler.Options[call]{Rate: rate.Limit(soakRate), Burst: soakBurst}), client},
+		soakWait:        {"soak_wait", grouped(scheduler.Options[call]{OnBusy: scheduler.Wait}), env.calls},
+		soakDrop:        {"soak_drop", grouped(scheduler.Options[call]{OnBusy: scheduler.Drop}), env.calls},
+		soakDedupeStart: {"soak_dedupe_start", grouped(scheduler.Options[call]{Registration: scheduler.ByKey, Dedupe: scheduler.UntilStart}), env.calls},
+		soakDedupeDone:  {"soak_dedupe_done", grouped(scheduler.Options[call]{Registration: scheduler.ByKey, Dedupe: scheduler.UntilDone}), env.calls},
+		soakFault:       {"soak_fault", grouped(scheduler.Options[call]{}), env.faults},
+		soakSlots:       {"soak_slots", keyed(scheduler.Options[call]{Limit: soakSlotsLimit}), env.calls},
+		soakRated:       {"soak_rated", keyed(scheduler.Options[call]{Rate: rate.Limit(soakRate), Burst: soakBurst}), env.calls},
 	}
 	var tasks [numSoakKinds]*soakTask
 	for k, spec := range specs {
-		t, err := scheduler.NewTask(s, spec.name, callProvider(spec.client), spec.opts)
+		t, err := scheduler.NewTask(s, spec.name, env.callProvider(spec.name, spec.client), spec.opts)
 		if err != nil {
 			return tasks, err
 		}

@@ -17,9 +17,15 @@ func newRecorder(o options) (*timeline.Recorder, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("-timeline %s: no directory %s", o.timeline, dir)
 	}
+	runs := fmt.Sprintf("MaxParallel %d", o.parallel)
+	switch {
+	case o.backend == backendPostgres && o.workers > 0:
+		runs = fmt.Sprintf("PostgreSQL, %d worker processes x MaxParallel %d", o.workers, o.parallel)
+	case o.backend == backendPostgres:
+		runs = "PostgreSQL, workers started apart"
+	}
 	return timeline.New(timeline.Config{
-		Title: fmt.Sprintf("perkey sim: scenarios %s, MaxParallel %d, hold %v",
-			strings.Join(o.scenarios, ", "), o.parallel, o.hold),
+		Title: fmt.Sprintf("perkey sim: scenarios %s, %s, hold %v", strings.Join(o.scenarios, ", "), runs, o.hold),
 	})
 }
 
