@@ -54,7 +54,7 @@ type Backend struct {
 	running map[uint64]*run // invocations running in this process
 	// reserved counts the slots held for the claim under way.
 	reserved int
-	claimMu  sync.Mutex // held while a claim is under way
+	claimMu  sync.Mutex    // held while a claim is under way
 	free     chan struct{} // closed and replaced when a running task ends
 
 	completions completer

@@ -243,8 +243,10 @@ func (b *Backend) finishRun(ctx context.Context, r *run, result []byte, err erro
 	case err == nil:
 		out.state = scheduler.Succeeded
 		out.result = result
-	case errors.Is(context.Cause(ctx), errClosing):
-		// Close cancelled it: it goes back for another process.
+	case errors.Is(context.Cause(ctx), errClosing), errors.Is(context.Cause(ctx), errLeaseLost):
+		// Close cancelled it, or this process gave up its lease: it goes
+		// back for another process (if the lease is still ours; if not,
+		// another process has it already, and this is not written).
 		out.state = scheduler.Pending
 		out.err = err.Error()
 	default:

@@ -52,6 +52,10 @@ func TestEventsFromEveryProcess(t *testing.T) {
 		require.NoError(t, err)
 		invs = append(invs, inv)
 	}
+	// And one without a key, submitted in a batch: Pending at once.
+	unkeyed, err := ts.unkeyed.SubmitAll(ctx, []call{{Key: "solo"}})
+	require.NoError(t, err)
+	invs = append(invs, unkeyed[0])
 	_, errs := waitAll(t, invs)
 	for _, err := range errs {
 		require.NoError(t, err)
@@ -71,8 +75,7 @@ func TestEventsFromEveryProcess(t *testing.T) {
 		var states []scheduler.State
 		for _, ev := range evs {
 			states = append(states, ev.State)
-			require.Equal(t, "wait1", ev.Task)
-			require.Equal(t, "acme", ev.Key)
+			require.Equal(t, inv.Key(), ev.Key)
 		}
 		require.Equal(t, []scheduler.State{scheduler.Queued, scheduler.Pending, scheduler.Running, scheduler.Succeeded}, states)
 		require.Equal(t, "w1", evs[2].Worker)
@@ -98,5 +101,11 @@ func TestRetentionDeletesFinalWork(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return count() == 0 }, 30*time.Second, 50*time.Millisecond)
 	_, err := ts.wait3.Lookup(ctx, invs[0].ID())
+	require.ErrorIs(t, err, scheduler.ErrNotFound)
+	// A handle kept past the retention: Wait says so, rather than wait
+	// for ever.
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err = invs[1].Wait(wctx)
 	require.ErrorIs(t, err, scheduler.ErrNotFound)
 }

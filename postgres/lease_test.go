@@ -54,3 +54,31 @@ func TestLostDatabaseCancelsBeforeTheLeaseRunsOut(t *testing.T) {
 	require.Equal(t, 1, c.counter.peak("wait1", "acme"), "no overlap while the lease was honoured")
 	require.Empty(t, c.counter.overlapsSeen())
 }
+
+// TestLeaseGivenUpRunsAgain: a worker whose heartbeats fail gives its
+// lease up before it runs out (it cancels the task's ctx), and the
+// invocation goes back to be run again: not Failed.
+func TestLeaseGivenUpRunsAgain(t *testing.T) {
+	c := newCluster(t, time.Second)
+	ctx := context.Background()
+	c.startWorker("w1", 4)
+	_, ts := c.scheduler("submitter", 0)
+	heartbeat := pgx.Identifier{c.schema, "heartbeat"}.Sanitize() + "(text, bigint[], int[], interval)"
+
+	first := c.counter.nextStart("wait1", "acme")
+	inv, err := ts.wait1.Submit(ctx, call{Key: "acme", N: 1, Gate: "pass"})
+	require.NoError(t, err)
+	<-first
+	again := c.counter.nextStart("wait1", "acme")
+	_, err = c.pool.Exec(ctx, "ALTER FUNCTION "+heartbeat+" RENAME TO heartbeat_off")
+	require.NoError(t, err)
+	<-again // given up, put back, claimed again
+	_, err = c.pool.Exec(ctx, "ALTER FUNCTION "+pgx.Identifier{c.schema, "heartbeat_off"}.Sanitize()+
+		"(text, bigint[], int[], interval) RENAME TO heartbeat")
+	require.NoError(t, err)
+	c.counter.open("pass")
+	_, err = inv.Wait(ctx)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(c.counter.startsOf("wait1", "acme")), 2)
+	require.Equal(t, 1, c.counter.peak("wait1", "acme"))
+}

@@ -46,7 +46,7 @@ func (b *Backend) listenOnce() error {
 		conn.Close(cctx)
 		cancel()
 	}()
-	for _, ch := range []string{b.names.ready, b.names.done, b.names.cancel, b.names.events} {
+	for _, ch := range []string{b.names.ready, b.names.done, b.names.cancel, b.names.events, b.names.listen} {
 		if _, err := conn.Exec(b.life, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			return err
 		}
@@ -79,6 +79,10 @@ func (b *Backend) notified(n *pgconn.Notification) {
 			}
 		}
 		b.runMu.Unlock()
+	case b.names.listen:
+		// A process began to listen: publish from now on, not from the
+		// next poll.
+		b.publish.Store(true)
 	case b.names.events:
 		if b.host.Listening == nil || !b.host.Listening() {
 			return

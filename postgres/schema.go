@@ -32,6 +32,7 @@ type names struct {
 	done   string
 	cancel string
 	events string
+	listen string
 }
 
 func newNames(schema string) names {
@@ -41,6 +42,7 @@ func newNames(schema string) names {
 		done:   schema + "_done",
 		cancel: schema + "_cancel",
 		events: schema + "_events",
+		listen: schema + "_listen",
 	}
 }
 
@@ -52,6 +54,7 @@ func (n names) render(sql string) string {
 		"{{done}}", quote(n.done),
 		"{{cancel}}", quote(n.cancel),
 		"{{events}}", quote(n.events),
+		"{{listen}}", quote(n.listen),
 	).Replace(sql)
 }
 

@@ -83,6 +83,16 @@ CREATE TABLE {{s}}.listeners (
 	until  timestamptz NOT NULL
 );
 
+-- Inserting a listener tells every process at once (notify_listen).
+CREATE FUNCTION {{s}}.notify_listen() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify({{listen}}, NEW.worker);
+	RETURN NULL;
+END $$;
+CREATE TRIGGER listeners_notify AFTER INSERT ON {{s}}.listeners
+	FOR EACH ROW EXECUTE FUNCTION {{s}}.notify_listen();
+
 -- lock_id maps a key digest to the bigint of its transaction lock.
 CREATE FUNCTION {{s}}.lock_id(d bytea) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT AS $$
@@ -100,13 +110,25 @@ BEGIN
 		SELECT DISTINCT {{s}}.lock_id(d) AS l FROM unnest(ds) d WHERE d IS NOT NULL ORDER BY 1) ordered;
 END $$;
 
--- ev is one event line for the events channel.
-CREATE FUNCTION {{s}}.ev(i {{s}}.invocations, deduped boolean) RETURNS text
+-- ev is one event line for the events channel: invocation i in its
+-- state; ev_state the same line with another state (for a change the row
+-- has gone past already, such as the Queued of work admitted at once).
+CREATE FUNCTION {{s}}.ev_state(i {{s}}.invocations, st smallint, deduped boolean) RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT json_build_object(
 		'i', i.id, 't', i.task, 'k', left(i.key, 256), 'l', left(i.label, 256),
-		's', i.state, 'at', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+		's', st, 'at', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
 		'w', i.worker, 'e', left(i.err, 256), 'x', i.err_kind, 'd', deduped)::text || E'\n'
+$$;
+
+CREATE FUNCTION {{s}}.ev(i {{s}}.invocations, deduped boolean) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT {{s}}.ev_state(i, i.state, deduped)
+$$;
+
+CREATE FUNCTION {{s}}.ev_queued(i {{s}}.invocations) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT {{s}}.ev_state(i, 0::smallint, false)
 $$;
 
 -- notify_text sends lines on channel ch, in payloads under the 8000-byte
@@ -414,17 +436,14 @@ BEGIN
 		RETURNING i
 	)
 	SELECT array_agg((ins.i).id ORDER BY (ins.i).id), array_agg((ins.i).ks), array_agg((ins.i).kd),
-		coalesce(string_agg({{s}}.ev(ins.i, false), '') FILTER (WHERE p_events), ''),
+		-- Unkeyed ones are Pending at once: Queued, then Pending.
+		coalesce(string_agg(CASE WHEN (ins.i).kd IS NULL THEN {{s}}.ev_queued(ins.i) ELSE '' END
+			|| {{s}}.ev(ins.i, false), '' ORDER BY (ins.i).id) FILTER (WHERE p_events), ''),
 		bool_or((ins.i).state = 1)
 	INTO ids, ks, kds, evs, ready
 	FROM ins;
 	IF coalesce(cardinality(ids), 0) <> coalesce(cardinality(p_task), 0) THEN
 		RAISE EXCEPTION 'perkey: a task of the batch is not registered' USING ERRCODE = 'P0002';
-	END IF;
-	IF p_events THEN
-		-- Unkeyed ones are Pending at once.
-		SELECT evs || coalesce(string_agg({{s}}.ev(i, false), ''), '') INTO evs
-		FROM {{s}}.invocations i WHERE i.id = ANY (ids) AND i.kd IS NULL;
 	END IF;
 	WITH p AS (SELECT * FROM {{s}}.promote_all(ks, kds))
 	SELECT array_agg(p.id), evs || coalesce(string_agg({{s}}.ev(p, false), '') FILTER (WHERE p_events), '')
@@ -448,7 +467,12 @@ END $$;
 CREATE FUNCTION {{s}}.claim(p_worker text, p_n int, p_tasks text[], p_lease interval, p_events boolean)
 RETURNS TABLE (r_id bigint, r_task text, r_key text, r_ks text, r_kd bytea, r_args json, r_attempt int,
 	r_label text, r_submitted_at timestamptz, r_replaced boolean, r_rated boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- A queue table's statistics are always stale: left to itself, the planner
+-- may fetch every ready row and sort them (a bitmap scan) to take the first
+-- few. The ready index already yields them in order: use it.
+SET enable_bitmapscan = off SET enable_seqscan = off SET enable_sort = off
+AS $$
 BEGIN
 	RETURN QUERY
 	WITH c AS (
@@ -611,6 +635,7 @@ BEGIN
 			slot = CASE WHEN i.replaced THEN NULL ELSE i.slot END,
 			finished_at = CASE WHEN i.replaced THEN now() END,
 			absorbing = i.absorbing AND NOT i.replaced,
+			worker = CASE WHEN i.replaced THEN i.worker END,
 			lease_until = NULL
 		WHERE i.id = c.id AND i.state = 2 AND i.lease_until < now()
 		RETURNING i.* INTO r;

@@ -44,8 +44,10 @@ func newStatements(n names) statements {
 		retainRates: r(`DELETE FROM {{s}}.rates WHERE tat <= now()`),
 		outcome: r(`SELECT task, key, state, result, err, err_kind, coalesce(worker, '')
 			FROM {{s}}.invocations WHERE id = $1`),
-		lookup:   r(`SELECT key, state FROM {{s}}.invocations WHERE id = $1 AND task = $2`),
-		finished: r(`SELECT id FROM {{s}}.invocations WHERE id = ANY ($1::bigint[]) AND state >= 3`),
+		lookup: r(`SELECT key, state FROM {{s}}.invocations WHERE id = $1 AND task = $2`),
+		// Final, or gone (deleted after the retention): nothing to wait for.
+		finished: r(`SELECT x FROM unnest($1::bigint[]) x
+			WHERE NOT EXISTS (SELECT 1 FROM {{s}}.invocations i WHERE i.id = x AND i.state < 3)`),
 		nextDue: r(`SELECT min(ready_at) FROM {{s}}.invocations
 			WHERE state = 1 AND ready_at > now() AND task = ANY ($1::text[])`),
 		listen: r(`INSERT INTO {{s}}.listeners (worker, until) VALUES ($1, now() + $2::interval)

@@ -195,7 +195,7 @@ func (inv *Invocation[R]) Done() <-chan struct{} {
 		return nil
 	}
 	if x := inv.j.x; x != nil && x.remote != nil {
-		return x.remote.backend.Done(inv.j.id)
+		return x.remote.doneChan(inv.j.id)
 	}
 	return inv.j.doneChan()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,18 @@ import (
 // job's state is the last one known here.
 type remoteRef struct {
 	backend Backend
+	done    atomic.Pointer[<-chan struct{}] // the first Done's channel, kept
+}
+
+// doneChan returns the backend's Done channel of the invocation, asking
+// the backend once per handle.
+func (r *remoteRef) doneChan(id uint64) <-chan struct{} {
+	if ch := r.done.Load(); ch != nil {
+		return *ch
+	}
+	ch := r.backend.Done(id)
+	r.done.CompareAndSwap(nil, &ch)
+	return *r.done.Load()
 }
 
 // backendTimeout bounds the backend calls of methods that take no ctx:
@@ -182,7 +195,7 @@ func (inv *Invocation[R]) waitRemote(ctx context.Context, ref *remoteRef) (R, er
 	var zero R
 	j := &inv.j
 	select {
-	case <-ref.backend.Done(j.id):
+	case <-ref.doneChan(j.id):
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
