@@ -425,7 +425,10 @@ DECLARE
 	ready   boolean;
 	pending bigint[];
 BEGIN
-	PERFORM {{s}}.lock_keys(p_kd);
+	-- Insert first, then lock and promote: the locks are held for the
+	-- promotion only. A completion that holds a key's lock meanwhile does
+	-- not see these rows, but this promotion, which waits for that lock,
+	-- does; so no key is left with free slots and waiting work.
 	WITH ins AS (
 		INSERT INTO {{s}}.invocations AS i (task, ks, key, kd, state, label, args, ready_at, expire_at)
 		SELECT x.task, t.ks, x.key, x.kd, CASE WHEN x.kd IS NULL THEN 1 ELSE 0 END, x.label, x.args,
@@ -445,6 +448,7 @@ BEGIN
 	IF coalesce(cardinality(ids), 0) <> coalesce(cardinality(p_task), 0) THEN
 		RAISE EXCEPTION 'perkey: a task of the batch is not registered' USING ERRCODE = 'P0002';
 	END IF;
+	PERFORM {{s}}.lock_keys(p_kd);
 	WITH p AS (SELECT * FROM {{s}}.promote_all(ks, kds))
 	SELECT array_agg(p.id), evs || coalesce(string_agg({{s}}.ev(p, false), '') FILTER (WHERE p_events), '')
 	INTO pending, evs FROM p;
