@@ -36,13 +36,5 @@ func (t *Task[A, R]) SubmitAll(ctx context.Context, batch []A) ([]*Invocation[R]
 		}
 		return t.submitRemote(ctx, batch)
 	}
-	out := make([]*Invocation[R], 0, len(batch))
-	for _, args := range batch {
-		inv, err := t.Submit(ctx, args)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, inv)
-	}
-	return out, nil
+	return t.submitAll(ctx, batch)
 }

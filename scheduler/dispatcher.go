@@ -24,7 +24,14 @@ type dispatcher struct {
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
 	free        []*keyActor
-	batch       *msgNode     // the rest of the batch being handled
+	catchingUp  bool         // handling what came before the reports marked:
+	sentTo      uint64       // the sent messages up to this ticket
+	sentTakes   uint64       // and overflow lists
+	reportsTo   uint64       // then the reports up to this ticket
+	reportTakes uint64       // and overflow lists
+	handled     uint64       // messages handled, to refill the ring during long runs
+	filling     []*jobPool   // the pools whose batch the dispatcher is filling
+	batch       *msgNode     // the rest of a batch of submissions being routed
 	events      []Event      // events to deliver after the message being handled
 	sent        int          // how many of events are delivered
 	toClose     []*job       // jobs whose Done to close after those events
@@ -91,57 +98,143 @@ func (s *Scheduler) dispatch() {
 	close(s.stopped)
 }
 
-// loop is the dispatcher's work, until it may stop. The batch being handled
-// lives in d.batch, so that a dispatcher restarted after a hook's Goexit
-// goes on with it.
+// loop is the dispatcher's work, until it may stop. Its progress lives in
+// the inbox and in d, so that a dispatcher restarted after a hook's
+// Goexit goes on from there.
+//
+// Messages from outside are handled before the workers' reports that came
+// after them: a Submit that returns before a key is freed routes its key
+// first, so that keys take their turns in the order they became ready.
+// (A report cannot come before a Submit that a user orders after it: the
+// invocation's Done is closed only once its report is handled.)
 func (s *Scheduler) loop() {
 	d := &s.d
+	ib := &s.inbox
 	for {
-		took := d.batch != nil
-		if !took {
-			d.batch = s.inbox.take()
-			took = d.batch != nil
+		s.routeBatch() // what a hook's Goexit interrupted
+		took, busy := s.handleSent(maxBatch)
+		if !d.catchingUp && !ib.reports.empty() {
+			// The reports' mark first: whatever was sent before a report
+			// then lies before the sent mark.
+			d.reportsTo, d.reportTakes = ib.reports.mark()
+			d.sentTo, d.sentTakes = ib.sent.mark()
+			d.catchingUp = true
 		}
-		for handled := 1; d.batch != nil; handled++ {
-			// n may be pushed again once handled; and a link left in it
-			// would keep every later message of the batch alive as long
-			// as n is.
-			n := d.batch
-			d.batch, n.next = n.next, nil
-			s.handle(n)
-			s.flushEvents()
-			if handled%refillEvery == 0 {
-				// A long batch: keep the workers fed meanwhile.
-				s.refill()
-				s.startWorkers()
-			}
+		if d.catchingUp {
+			s.handleUpTo(&ib.sent, d.sentTo, d.sentTakes)
+			s.handleUpTo(&ib.reports, d.reportsTo, d.reportTakes)
+			d.catchingUp = false
+			took = true
 		}
 		if took {
 			s.checkTimers()
 		}
 		s.refill()
 		s.startWorkers()
-		if took {
+		if took || busy {
+			if busy && !took {
+				runtime.Gosched() // a sender is between its claim and its write
+			}
 			continue
 		}
-		if d.closing && d.outstanding == 0 && s.inbox.seal() {
+		if d.closing && d.outstanding == 0 && ib.seal() {
 			return
 		}
 		if s.spin() {
 			continue
 		}
 		s.ring.clear()
-		if !s.inbox.idle() {
+		s.flushPools()
+		if !ib.idle() {
 			continue
 		}
 		select {
-		case <-s.inbox.wake:
+		case <-ib.wake:
 		case <-d.timers.timer.C:
-			s.inbox.sleeping.Store(false)
+			ib.sleeping.Store(false)
 			s.fireTimers()
 		}
 	}
 }
+
+// routeBatch routes the rest of the batch of submissions in d.batch, one
+// job at a time, as if each had come in its own message.
+func (s *Scheduler) routeBatch() {
+	d := &s.d
+	for d.batch != nil {
+		m := d.batch
+		d.batch, m.next = m.next, nil
+		s.route(m.j)
+		s.flushEvents()
+		if d.handled++; d.handled%refillEvery == 0 {
+			s.refill()
+			s.startWorkers()
+		}
+	}
+}
+
+// handleSent handles up to max messages sent from outside, and reports
+// whether it handled any, and whether a sender is about to write the next
+// one.
+func (s *Scheduler) handleSent(max int) (took, busy bool) {
+	q := &s.inbox.sent
+	for range max {
+		n, claimed := q.get()
+		if n == nil {
+			return took, claimed
+		}
+		took = true
+		touch(q.peek(prefetchAhead))
+		s.handleOne(n)
+	}
+	return took, false
+}
+
+// handleUpTo handles the messages of q up to a mark, waiting for the
+// senders that claimed a place before it.
+func (s *Scheduler) handleUpTo(q *queue, tail, takes uint64) {
+	for !q.reached(tail, takes) {
+		n, claimed := q.get()
+		if n == nil {
+			if claimed {
+				runtime.Gosched() // a sender is between its claim and its write
+			}
+			continue
+		}
+		touch(q.peek(prefetchAhead))
+		s.handleOne(n)
+	}
+}
+
+// prefetchAhead is how far ahead of the message being handled the
+// dispatcher touches the next ones' jobs: their cache lines, written on
+// other cores, then travel while it works, several at once, instead of
+// one after the other when each is handled.
+const prefetchAhead = 8
+
+// touch writes a flag of n's job that only the dispatcher uses, so that
+// the processor fetches the job's cache line for writing now.
+func touch(n *msgNode) {
+	if n != nil && n.j != nil {
+		n.j.touched = true
+	}
+}
+
+// handleOne handles one message, delivers the events it queued, and keeps
+// the workers fed during a long run of messages.
+func (s *Scheduler) handleOne(n *msgNode) {
+	s.handle(n)
+	s.flushEvents()
+	if s.d.handled++; s.d.handled%refillEvery == 0 {
+		s.refill()
+		s.startWorkers()
+	}
+}
+
+// maxBatch is how many ring messages the dispatcher handles before it
+// looks at the workers' reports again: keys freed by the workers move on
+// while a long burst of submissions is read.
+const maxBatch = 1024
 
 func (s *Scheduler) handle(n *msgNode) {
 	d := &s.d
@@ -165,7 +258,12 @@ func (s *Scheduler) handle(n *msgNode) {
 				a.replacing--
 			}
 			s.advance(a)
-			s.closeLater(j)
+			if !j.pooled {
+				s.closeLater(j)
+			}
+		}
+		if j.pooled {
+			s.recycle(j)
 		}
 	case msgCancel:
 		s.endWaiting(j, Canceled, canceled(context.Cause(j.submitCtx())))
@@ -181,6 +279,9 @@ func (s *Scheduler) handle(n *msgNode) {
 		s.cancelRun()
 	case msgAsk:
 		s.answer()
+	case msgBatch:
+		d.batch = &j.msg
+		s.routeBatch()
 	}
 }
 
@@ -368,7 +469,7 @@ func (s *Scheduler) throttle(j *job) {
 func (s *Scheduler) spin() bool {
 	for range dispatcherSpins {
 		runtime.Gosched()
-		if s.inbox.head.Load() != nil {
+		if !s.inbox.empty() {
 			return true
 		}
 	}

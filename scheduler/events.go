@@ -77,7 +77,7 @@ func (s *Scheduler) queueEvent(j *job, st State, err error, at time.Time) {
 
 // end is finish with its final event, for the dispatcher.
 func (s *Scheduler) end(j *job, from, to State, err error) {
-	s.finish(j, from, to, err)
+	s.finish(j, from, to, err, nil)
 	s.dropDeadline(j)
 	s.queueEvent(j, to, err, time.Time{})
 }

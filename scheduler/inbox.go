@@ -23,69 +23,80 @@ const (
 	msgClose                  // Close was called: drain, then stop
 	msgAbort                  // Close's ctx ended: cancel what waits
 	msgAsk                    // run the functions queued by ask
+	msgBatch                  // new jobs to route: j, and those linked from its msg
 )
 
-// inbox is the dispatcher's many-producer, one-consumer queue: a lock-free
-// stack that producers push onto with one compare-and-swap and that the
-// dispatcher takes whole, reversing it into arrival order. Producers never
-// block or sleep; the dispatcher takes the whole backlog in one atomic swap.
+// The sizes of the inbox's rings. Past them, senders use the overflow
+// lists: slower, never blocking.
+const (
+	sentSize    = 4096
+	reportsSize = 1024
+)
+
+// inbox carries the messages to the dispatcher, its only reader, in two
+// queues, so that the submitters and the workers, usually on different
+// cores, do not write the same cache lines: sent, for submissions and the
+// other messages from outside, in the order they were sent; and reports,
+// for the workers' (started, done). A sender never blocks or sleeps, and
+// wakes the dispatcher if it sleeps.
 type inbox struct {
-	head     atomic.Pointer[msgNode]
+	sent     queue
+	reports  queue
 	sleeping atomic.Bool   // the dispatcher is about to wait on wake
 	wake     chan struct{} // capacity 1
-	sealed   msgNode       // head points here once the dispatcher has stopped
+	_        cacheLinePad
 }
 
-func (ib *inbox) init() { ib.wake = make(chan struct{}, 1) }
+func (ib *inbox) init() {
+	ib.sent.init(sentSize)
+	ib.reports.init(reportsSize)
+	ib.wake = make(chan struct{}, 1)
+}
 
-// push appends n and wakes the dispatcher if it sleeps. It returns false,
-// and drops n, once the inbox is sealed.
+// push sends n from outside the workers. It returns false, and drops n,
+// once the inbox is sealed.
 func (ib *inbox) push(n *msgNode) bool {
-	for {
-		old := ib.head.Load()
-		if old == &ib.sealed {
-			return false
-		}
-		n.next = old
-		if ib.head.CompareAndSwap(old, n) {
-			break
-		}
+	if !ib.sent.push(n) {
+		return false
 	}
+	ib.wakeUp()
+	return true
+}
+
+// report sends a worker's message. It cannot fail: the dispatcher stops
+// only once every worker has reported.
+func (ib *inbox) report(n *msgNode) {
+	ib.reports.push(n)
+	ib.wakeUp()
+}
+
+// wakeUp wakes the dispatcher if it sleeps.
+func (ib *inbox) wakeUp() {
 	if ib.sleeping.Load() && ib.sleeping.CompareAndSwap(true, false) {
 		select {
 		case ib.wake <- struct{}{}:
 		default:
 		}
 	}
-	return true
 }
 
-// take removes every message pushed so far and returns them oldest first,
-// linked through next. Only the dispatcher calls it.
-func (ib *inbox) take() *msgNode {
-	if ib.head.Load() == nil {
-		return nil
-	}
-	var prev *msgNode
-	for n := ib.head.Swap(nil); n != nil; {
-		next := n.next
-		n.next = prev
-		prev, n = n, next
-	}
-	return prev
-}
+// empty reports whether nothing waits to be read. Only the dispatcher
+// calls it.
+func (ib *inbox) empty() bool { return ib.sent.empty() && ib.reports.empty() }
 
 // idle prepares the dispatcher to sleep: it returns false if a message
-// arrived meanwhile, and true once pushers will wake it.
+// arrived meanwhile, and true once senders will wake it.
 func (ib *inbox) idle() bool {
+	ib.sent.publish()
+	ib.reports.publish()
 	ib.sleeping.Store(true)
-	if ib.head.Load() != nil {
+	if !ib.empty() {
 		ib.sleeping.Store(false)
 		return false
 	}
 	return true
 }
 
-// seal stops the inbox if it is empty: later pushes fail. Only the
+// seal stops the inbox if it is empty: later sends fail. Only the
 // dispatcher calls it, when it is done.
-func (ib *inbox) seal() bool { return ib.head.CompareAndSwap(nil, &ib.sealed) }
+func (ib *inbox) seal() bool { return ib.reports.empty() && ib.sent.seal() }

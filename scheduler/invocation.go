@@ -21,6 +21,8 @@ type job struct {
 	routed    bool // the dispatcher has routed it (and sent its Queued event)
 	throttled bool // its Throttled event was sent
 	replaced  bool // a newer Replace submission cancelled it while it ran
+	pooled    bool // made by Task.Go: nobody holds it, and it is recycled once done
+	touched   bool // written by the dispatcher ahead of use, to fetch the line (see touch)
 	// msg carries the job to the dispatcher: its submission, then its
 	// completion.
 	msg msgNode
@@ -39,13 +41,18 @@ type job struct {
 	err  error         // the final error; written before done is closed
 }
 
-// The progress of a job's Done channel, in job.sig: a channel is made only
-// for a waiter that comes before the end, so most jobs never make one.
+// The progress of a job's Done signal, in job.sig. Most jobs end before
+// anyone waits: they make no channel. The first waiter to come before the
+// end is usually the only one: Wait then borrows a channel from a pool
+// (sigWaiter), which closeDone signals with a token instead of closing, so
+// that waiting allocates nothing. A second waiter, or a Done call, turns
+// it into a channel of the job's own, which closeDone closes (sigMade).
 const (
-	sigNone   = iota // no channel, not closed
-	sigMaking        // a waiter is making the channel
-	sigMade          // the channel is in done
-	sigClosed        // final: done is closed, or nil if nobody waited
+	sigNone   = iota // no channel, not final
+	sigMaking        // someone is changing done: a moment
+	sigMade          // done is the job's own channel, closed at the end
+	sigWaiter        // done is a pooled channel, signalled once, for one Wait
+	sigClosed        // final: done is closed, or nil
 )
 
 // extra holds what only some jobs need, so that the common job (Background
@@ -95,6 +102,9 @@ func (j *job) submittedAt() time.Time {
 // runner runs the task function of a typed invocation.
 type runner interface {
 	run(ctx context.Context) error
+	// empty drops the arguments and the result of an invocation of Go,
+	// which nobody reads, before it is recycled.
+	empty()
 }
 
 // closedChan is returned by Done once an invocation is final and nobody
@@ -118,8 +128,18 @@ func (j *job) doneChan() <-chan struct{} {
 				j.sig.Store(sigMade)
 				return j.done
 			}
+		case sigWaiter:
+			// A Wait borrowed a channel: give it one of the job's own,
+			// and wake it to wait on that.
+			if j.sig.CompareAndSwap(sigWaiter, sigMaking) {
+				borrowed := j.done
+				j.done = make(chan struct{})
+				j.sig.Store(sigMade)
+				borrowed <- struct{}{}
+				return j.done
+			}
 		case sigMaking:
-			runtime.Gosched() // another waiter is making it: a moment
+			runtime.Gosched() // another goroutine is changing it: a moment
 		case sigMade:
 			return j.done
 		default: // sigClosed
@@ -131,17 +151,94 @@ func (j *job) doneChan() <-chan struct{} {
 	}
 }
 
+// waitDone waits for j to be final, or for ctx to end, and reports
+// whether j is final. It allocates nothing: see sigWaiter.
+func (j *job) waitDone(ctx context.Context) bool {
+	for {
+		switch j.sig.Load() {
+		case sigClosed:
+			return true
+		case sigNone:
+			if !j.sig.CompareAndSwap(sigNone, sigMaking) {
+				continue
+			}
+			pool := &j.task.s.waiters
+			ch := pool.Get().(chan struct{})
+			j.done = ch
+			j.sig.Store(sigWaiter)
+			select {
+			case <-ch:
+				// closeDone's token, or doneChan's: then j has a channel
+				// of its own to wait on.
+				pool.Put(ch)
+				continue
+			case <-ctx.Done():
+			}
+			if j.sig.CompareAndSwap(sigWaiter, sigMaking) {
+				j.done = nil
+				j.sig.Store(sigNone)
+			} else {
+				<-ch // the token is on its way: take it, so that ch is clean
+			}
+			pool.Put(ch)
+			return j.sig.Load() == sigClosed
+		case sigMaking:
+			runtime.Gosched()
+		default: // sigMade, sigWaiter: another waiter came first
+			done := j.doneChan()
+			select {
+			case <-done:
+				return true
+			default:
+			}
+			select {
+			case <-done:
+				return true
+			case <-ctx.Done():
+				select {
+				case <-done: // the end wins over an ended ctx
+					return true
+				default:
+					return false
+				}
+			}
+		}
+	}
+}
+
+// newWaiter makes a channel for Scheduler.waiters (see sigWaiter): it has
+// room for the one token that wakes its borrower, and is empty when given
+// back. Each scheduler has its pool, so that a scheduler made in a
+// synctest bubble lends only channels made in that bubble.
+func newWaiter() any { return make(chan struct{}, 1) }
+
 // closeDone wakes every waiter, once j's error and result are written. In
 // the common case, with nobody waiting yet, it is one compare-and-swap.
 func (j *job) closeDone() {
-	if j.sig.CompareAndSwap(sigNone, sigClosed) {
-		return
+	for {
+		switch j.sig.Load() {
+		case sigNone:
+			if j.sig.CompareAndSwap(sigNone, sigClosed) {
+				return
+			}
+		case sigWaiter:
+			if j.sig.CompareAndSwap(sigWaiter, sigMaking) {
+				borrowed := j.done
+				j.done = nil
+				j.sig.Store(sigClosed)
+				borrowed <- struct{}{}
+				return
+			}
+		case sigMaking:
+			runtime.Gosched()
+		case sigMade:
+			close(j.done)
+			j.sig.Store(sigClosed)
+			return
+		default:
+			return // closed already
+		}
 	}
-	for j.sig.Load() == sigMaking {
-		runtime.Gosched()
-	}
-	close(j.done)
-	j.sig.Store(sigClosed)
 }
 
 // Invocation is the handle of one submitted call of a task. Its methods are
@@ -228,18 +325,10 @@ func (inv *Invocation[R]) Wait(ctx context.Context) (R, error) {
 	if x := inv.j.x; x != nil && x.remote != nil {
 		return inv.waitRemote(ctx, x.remote)
 	}
-	done := inv.j.doneChan()
-	select {
-	case <-done:
-		return inv.result, inv.j.err
-	default:
-	}
-	select {
-	case <-done:
-		return inv.result, inv.j.err
-	case <-ctx.Done():
+	if !inv.j.waitDone(ctx) {
 		return zero, ctx.Err()
 	}
+	return inv.result, inv.j.err
 }
 
 // invocation is an Invocation with what it takes to run: the task function
@@ -254,4 +343,10 @@ func (inv *invocation[A, R]) run(ctx context.Context) error {
 	var err error
 	inv.result, err = inv.fn(ctx, inv.args)
 	return err
+}
+
+func (inv *invocation[A, R]) empty() {
+	var args A
+	var result R
+	inv.args, inv.result = args, result
 }

@@ -16,7 +16,8 @@ import (
 // concurrent use. A nil or zero Scheduler (not made by New) does nothing:
 // Close and NewTask report ErrNilScheduler, the rest return zero values.
 type Scheduler struct {
-	// Read-only after New.
+	// Read-only after New, or rarely written: read on every Submit, so
+	// kept off the lines that the hot paths write.
 	backend     Backend // nil in memory
 	backendErr  error   // the first Close's result, with a Backend
 	maxParallel int
@@ -26,21 +27,24 @@ type Scheduler struct {
 	// cancels it when Close gives up waiting, and when it exits.
 	runCtx    context.Context
 	cancelRun context.CancelFunc
-	stopped   chan struct{} // closed when the dispatcher has joined everything
-	closing   chan struct{} // closed by the first Close: blocked Submits give up
-	queued    *globalBound  // Config.MaxQueued; nil without a bound
-	onFull    FullPolicy    // Config.OnFull
+	stopped   chan struct{}             // closed when the dispatcher has joined everything
+	closing   chan struct{}             // closed by the first Close: blocked Submits give up
+	queued    *globalBound              // Config.MaxQueued; nil without a bound
+	onFull    FullPolicy                // Config.OnFull
+	closed    atomic.Bool               // Close was called: Submit fails
+	listeners atomic.Pointer[listeners] // nil when nobody listens
+	_         cacheLinePad
 
-	closed atomic.Bool // Close was called: Submit fails
+	inbox   inbox   // messages to the dispatcher (padded inside)
+	ring    ring    // Pending jobs for the workers (padded inside)
+	workers workers // worker goroutines (padded inside)
+	stats   counters
+	d       dispatcher // owned by the dispatcher goroutine
+	_       cacheLinePad
+
 	// closeMu orders Submits that register a ctx hook (and count it in wg)
 	// before Close, so that wg.Add never races the final wg.Wait.
 	closeMu sync.RWMutex
-
-	inbox   inbox      // messages to the dispatcher
-	ring    ring       // Pending jobs for the workers
-	workers workers    // worker goroutines
-	d       dispatcher // owned by the dispatcher goroutine
-	stats   counters
 	wg      sync.WaitGroup // workers and Submit ctx hooks
 	abort   sync.Once
 
@@ -48,9 +52,8 @@ type Scheduler struct {
 	tasks   map[string]*taskCore
 	groups  map[string]*keyspace
 
-	subMu     sync.Mutex
-	listeners atomic.Pointer[listeners] // nil when nobody listens
-	nextSub   int
+	subMu   sync.Mutex
+	nextSub int
 
 	askMu sync.Mutex
 	asks  []func() // run on the dispatcher goroutine at the next msgAsk
@@ -60,7 +63,14 @@ type Scheduler struct {
 
 	watchMu sync.Mutex
 	watches shrinkMap[context.Context, *watch] // by Submit ctx, for the jobs waiting under it
+
+	waiters sync.Pool // channels lent to Wait calls: see sigWaiter
 }
+
+// cacheLinePad keeps the fields around it on cache lines of their own, so
+// that goroutines on different cores writing them do not take each
+// other's lines: two lines, as CPUs fetch lines in adjacent pairs.
+type cacheLinePad [128]byte
 
 // New starts a scheduler: its dispatcher goroutine, and worker goroutines
 // on demand, never more than MaxParallel. Only Close stops the dispatcher:
@@ -82,6 +92,7 @@ func New(cfg Config) (*Scheduler, error) {
 		queued:      newGlobalBound(cfg.MaxQueued),
 		onFull:      cfg.OnFull,
 	}
+	s.waiters.New = newWaiter
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
 	if cfg.OnEvent != nil {
 		s.Subscribe(cfg.OnEvent)
@@ -350,21 +361,24 @@ func (s *Scheduler) reportDedupes() {
 	}
 }
 
-// finish ends j, which was in state from, in the final state to: the error,
+// finish ends j, which was in state from, in the final state to (shard
+// is the counters of the worker that ran it, nil on the dispatcher): the error,
 // the state, the counters, the Submit ctx's watch, the run ctx and the
 // dedupe index. Exactly one goroutine finishes a job: the worker that ran
 // it, or the dispatcher for work that never ran. The caller then reports
 // the final event, and the waiters are woken once the job's key has moved
 // on (closeDone).
-func (s *Scheduler) finish(j *job, from, to State, err error) {
+func (s *Scheduler) finish(j *job, from, to State, err error, shard *workerCounts) {
 	if from < Running && j.task.bounded {
 		j.task.givePlaces(j.key) // it never ran: its places go now
 	}
-	j.err = err
+	if !j.pooled { // nobody reads a recycled job's error
+		j.err = err
+	}
 	if j.loadState() != to { // a worker's compare-and-swap may have set it
 		j.state.Store(uint32(to))
 	}
-	s.stats.ended(j, from, to)
+	s.stats.ended(from, to, shard)
 	s.unwatch(j)
 	if j.x != nil {
 		if cancel := j.x.cancel.Load(); cancel != nil {

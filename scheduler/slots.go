@@ -22,11 +22,12 @@ const ringSize = 512
 // swap fails instead of taking a recycled slot.
 type ring struct {
 	head    atomic.Uint64 // next index to take
-	_       [56]byte      // keep the consumers' index off the producer's line
+	_       cacheLinePad  // keep the consumers' index off the producer's line
 	tail    atomic.Uint64 // next index to fill
 	cleared uint64        // slots below this index hold nil (producer-owned)
-	_       [48]byte
+	_       cacheLinePad
 	slots   [ringSize]atomic.Pointer[job]
+	_       cacheLinePad
 }
 
 func (r *ring) len() int { return int(r.tail.Load() - r.head.Load()) }
@@ -81,8 +82,10 @@ func (r *ring) get() *job {
 
 // workers counts the worker goroutines; it never exceeds max.
 type workers struct {
-	live atomic.Int64
-	max  int64
+	live   atomic.Int64
+	shards atomic.Uint32 // hands each new worker its shard of the counters
+	_      cacheLinePad
+	max    int64
 }
 
 // reserve counts one more worker if that keeps the count within want (and
@@ -106,8 +109,15 @@ func (s *Scheduler) startWorkers() {
 	want := int64(s.d.handed)
 	for s.workers.reserve(want) {
 		s.wg.Add(1)
-		go s.work()
+		go s.work(s.workerShard())
 	}
+}
+
+// workerShard returns the shard of the counters for a new worker: worker
+// goroutines take them in turn, so that the few running at once rarely
+// share one.
+func (s *Scheduler) workerShard() *workerCounts {
+	return &s.stats.work[s.workers.shards.Add(1)%workerShards]
 }
 
 // retire is called by a worker that found the ring empty. It returns true

@@ -85,7 +85,7 @@ type counters struct {
 	refused    atomic.Uint64 // submissions refused after being numbered (Close)
 	deduped    atomic.Uint64
 	hookPanics atomic.Uint64 // rare: written by whoever called the hook
-	_          [32]byte
+	_          cacheLinePad
 
 	// Written by the dispatcher only.
 	promoted     atomic.Uint64 // Queued -> Pending
@@ -95,12 +95,13 @@ type counters struct {
 	expired      atomic.Uint64
 	canceled     atomic.Uint64
 	actors       atomic.Int64
-	_            [8]byte
+	_            cacheLinePad
 
 	work [workerShards]workerCounts
 }
 
-// workerShards is how many cache lines the workers' counters use.
+// workerShards is how many shards the workers' counters use; each worker
+// writes one.
 const workerShards = 8
 
 // workerCounts are the counters the workers write for one shard of jobs.
@@ -109,11 +110,8 @@ type workerCounts struct {
 	succeeded atomic.Uint64
 	failed    atomic.Uint64
 	replaced  atomic.Uint64 // Running -> Canceled
-	_         [32]byte
+	_         cacheLinePad
 }
-
-// worker returns the shard that counts j.
-func (c *counters) worker(j *job) *workerCounts { return &c.work[j.id%workerShards] }
 
 // sum adds up one counter over the shards.
 func (c *counters) sum(field func(*workerCounts) *atomic.Uint64) uint64 {
@@ -124,8 +122,9 @@ func (c *counters) sum(field func(*workerCounts) *atomic.Uint64) uint64 {
 	return n
 }
 
-// ended counts j, which was in state from, as ended in the state to.
-func (c *counters) ended(j *job, from, to State) {
+// ended counts an invocation that was in state from as ended in the state
+// to; shard is the counters of the worker that ran it (from Running).
+func (c *counters) ended(from, to State, shard *workerCounts) {
 	switch from {
 	case Queued:
 		c.endedQueued.Add(1)
@@ -134,11 +133,11 @@ func (c *counters) ended(j *job, from, to State) {
 	}
 	switch {
 	case from == Running && to == Canceled:
-		c.worker(j).replaced.Add(1)
+		shard.replaced.Add(1)
 	case to == Succeeded:
-		c.worker(j).succeeded.Add(1)
+		shard.succeeded.Add(1)
 	case to == Failed:
-		c.worker(j).failed.Add(1)
+		shard.failed.Add(1)
 	case to == Dropped:
 		c.dropped.Add(1)
 	case to == Expired:

@@ -40,6 +40,9 @@ type taskCore struct {
 	// scope. Only the dispatcher touches the actors.
 	ks *keyspace
 
+	// pool keeps the finished invocations of Go for reuse.
+	pool jobPool
+
 	// runRemote runs the task for a Backend: JSON in, JSON out. Nil in
 	// memory.
 	runRemote func(ctx context.Context, args []byte) ([]byte, error)
@@ -127,6 +130,12 @@ func (t *Task[A, R]) Name() string {
 // waits for room or fails with ErrFull, as its OnFull says; waiting, it
 // fails with an error wrapping ErrCanceled if ctx ends first, and with
 // ErrClosed if Close is called first. Either way it created nothing.
+//
+// With a Config.Backend, Submit is durable once it returns, and ctx bounds
+// the Submit call only: a committed invocation no longer depends on the
+// submitting process (see the backend's package doc). Arguments must
+// encode as JSON (ErrEncode otherwise, and nothing is created), and a
+// deduplicated Submit returns a new handle on the existing invocation.
 //
 // Submit fails with ErrNilContext for a nil ctx, ErrEmptyKey when
 // Options.Key returns "", a *PanicError when Options.Key or Options.Label
@@ -224,7 +233,14 @@ func (t *Task[A, R]) register(ctx context.Context, args A, key, reg, label strin
 }
 
 func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg, label string) *invocation[A, R] {
-	inv := &invocation[A, R]{fn: t.fn, args: args}
+	inv := &invocation[A, R]{}
+	t.initInvocation(inv, ctx, args, key, reg, label)
+	return inv
+}
+
+// initInvocation readies the zero invocation inv for a submission.
+func (t *Task[A, R]) initInvocation(inv *invocation[A, R], ctx context.Context, args A, key, reg, label string) {
+	inv.fn, inv.args = t.fn, args
 	j := &inv.j
 	j.node.Value = j
 	j.msg.j = j
@@ -245,7 +261,6 @@ func (t *Task[A, R]) newInvocation(ctx context.Context, args A, key, reg, label 
 			j.x.at = time.Now()
 		}
 	}
-	return inv
 }
 
 // keys returns the Running and Registration keys of args, and its label

@@ -16,7 +16,7 @@ import (
 // A task that calls runtime.Goexit ends the goroutine; the deferred
 // function then finishes the job, reports it and hands the worker's place
 // on.
-func (s *Scheduler) work() {
+func (s *Scheduler) work(shard *workerCounts) {
 	var running *job // the job taken, until its key is handed back
 	// Two deferred calls, so that a Goexit inside the first (from the
 	// final event's hook) still runs the second.
@@ -25,14 +25,14 @@ func (s *Scheduler) work() {
 			s.postDone(running)
 			if !s.retire() {
 				s.wg.Add(1)
-				go s.work()
+				go s.work(shard)
 			}
 		}
 		s.wg.Done()
 	}()
 	defer func() {
 		if running != nil && !running.loadState().Final() {
-			s.finish(running, Running, Failed, ErrGoexit)
+			s.finish(running, Running, Failed, ErrGoexit, shard)
 			s.emit(running, Failed, ErrGoexit)
 		}
 	}()
@@ -53,13 +53,13 @@ func (s *Scheduler) work() {
 		if j.task.bounded {
 			j.task.givePlaces(j.key) // it no longer waits
 		}
-		s.stats.worker(j).started.Add(1)
+		shard.started.Add(1)
 		if j.task.onBusy == Replace {
 			s.ownRunCtx(j)
 		}
 		if a := j.actor; a != nil && a.ks.tracked {
 			j.x.started = time.Now()
-			s.inbox.push(&msgNode{kind: msgStarted, j: j})
+			s.inbox.report(&msgNode{kind: msgStarted, j: j})
 		}
 		s.unwatch(j)
 		s.emit(j, Running, nil)
@@ -72,7 +72,7 @@ func (s *Scheduler) work() {
 			// A newer submission replaced it while it ran.
 			st, err = Canceled, replacedErr(err)
 		}
-		s.finish(j, Running, st, err)
+		s.finish(j, Running, st, err, shard)
 		s.emit(j, st, err)
 		s.postDone(j)
 		running = nil
@@ -123,11 +123,11 @@ func (s *Scheduler) linger() *job {
 // dispatcher has freed the key, so that whoever Wait returns to finds the
 // key free; a job without one wakes them now.
 func (s *Scheduler) postDone(j *job) {
-	if j.actor == nil {
+	if j.actor == nil && !j.pooled {
 		j.closeDone()
 	}
 	j.msg.kind = msgDone
-	s.inbox.push(&j.msg)
+	s.inbox.report(&j.msg)
 }
 
 // run calls j's task, turning a panic into a *PanicError. A Goexit passes
@@ -139,5 +139,12 @@ func (s *Scheduler) run(j *job) (err error) {
 			err = newPanicError(r)
 		}
 	}()
+	if j.pooled {
+		// Nothing of the job may outlive the run: it is recycled. Its
+		// ctx is the scheduler's anyway: a recycled job has no Submit
+		// ctx, so no values, and no run ctx of its own.
+		defer j.r.empty()
+		return j.r.run(s.runCtx)
+	}
 	return j.r.run((*taskCtx)(j))
 }
