@@ -89,6 +89,9 @@ func TestMonitorInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "same page", marker, "the page was not reloaded")
 	require.Equal(t, 0, count(t, ctx, "script[src], link, img, iframe"), "nothing fetched from elsewhere")
+	// In memory, events name no process: no table of them, no bar names one.
+	require.Equal(t, 1, count(t, ctx, "#workers-card[hidden]"))
+	require.Zero(t, count(t, ctx, "#timeline [data-worker]"))
 	screenshot(t, ctx, "monitor-done.png")
 }
 

@@ -9,14 +9,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var timelinePage = flag.String("timeline-page", "",
-	"screenshot this timeline `file` (written by go run ./cmd/sim -timeline FILE) as timeline.png, under -shots")
+var (
+	timelinePage = flag.String("timeline-page", "",
+		"screenshot this timeline `file` (written by go run ./cmd/sim -timeline FILE) as -timeline-shot, under -shots")
+	timelineShot = flag.String("timeline-shot", "timeline.png", "the `name` of the screenshot of -timeline-page")
+)
 
 // TestTimelineScreenshot is the tool that makes docs/timeline.png from
 // the demo's default run:
 //
 //	go run ./cmd/sim -timeline /tmp/timeline.html
 //	cd e2e && go test -run TestTimelineScreenshot -timeline-page /tmp/timeline.html -shots ../docs
+//
+// and docs/timeline-postgres.png from A to D across 3 worker processes:
+//
+//	go run ./cmd/sim -backend postgres -timeline /tmp/timeline-postgres.html -scenarios A,B,C,D
+//	cd e2e && go test -run TestTimelineScreenshot -timeline-page /tmp/timeline-postgres.html \
+//		-timeline-shot timeline-postgres.png -shots ../docs
 //
 // Without -timeline-page it has nothing to do.
 func TestTimelineScreenshot(t *testing.T) {
@@ -32,5 +41,5 @@ func TestTimelineScreenshot(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS("section.section svg.timeline")),
 	))
 	require.Positive(t, count(t, ctx, "svg.timeline g.bar"))
-	screenshot(t, ctx, "timeline.png")
+	screenshot(t, ctx, *timelineShot)
 }

@@ -141,6 +141,9 @@ func TestTimelineInBrowser(t *testing.T) {
 		// No collision where the key is guarded.
 		{"section.section:nth-of-type(n+2) svg.timeline path.note", 0},
 		{"script, link, img, iframe, [src]", 0}, // nothing to fetch: the page works offline
+		// In memory, events name no process: nothing names one.
+		{"[data-worker], p.workers, g.legend-item[data-item^=worker]", 0},
+		{`g.legend-item[data-item="running"]`, 1},
 	}
 	for _, tc := range tests {
 		require.Equal(t, tc.want, count(t, ctx, tc.selector), tc.selector)

@@ -6,7 +6,14 @@
 // The page shows the totals of Stats, the busiest keys with their running,
 // pending and queued counts, the slots in use out of MaxParallel, and a
 // timeline of the recent past, all updated while work runs without a
-// reload. It has no remote scripts, fonts or styles, and fetches nothing
+// reload. With a Backend (such as package postgres), events name the
+// process that ran each call (Event.Worker): the page's timeline draws
+// each run in its process's colour, hovering a bar says where it ran
+// ("#12 keyed · acme · list_invoices on w2"), and a table lists the
+// processes with what each runs now and has finished among the recent
+// events (State.Workers). In memory, none of this shows.
+//
+// The page has no remote scripts, fonts or styles, and fetches nothing
 // but its own endpoints, by URLs relative to the page: mount the handler
 // on a subtree (a pattern ending in "/"), as above.
 //
@@ -41,7 +48,10 @@
 //     only while a stream is open, and for Config.Linger after the last
 //     stream or events.json request.
 //   - Recording an event takes no lock shared by the scheduler's
-//     goroutines: an atomic counter and the lock of one slot of the ring.
+//     goroutines: an atomic counter and the lock of one slot of the ring
+//     (and, for an event that names a process, an atomic flag read).
+//     Counting the processes (State.Workers) is a walk over the ring,
+//     made with each state, only while events name processes.
 //   - Memory is bounded in bytes: a ring of Config.Events events whose text
 //     is cut to Config.MaxText bytes, and counts of the events let go.
 //   - The busiest keys come from scheduler.Keys, a walk over every live key
@@ -68,8 +78,10 @@
 //
 // The monitor has no authentication of its own, and what it serves is
 // the scheduler's business: events.json and the stream carry every task's
-// name, the keys (account or tenant IDs), the labels (Options.Label) and
-// the error text of failed, dropped, expired and canceled invocations.
+// name, the keys (account or tenant IDs), the labels (Options.Label), the
+// names of the processes (with a Backend: postgres.Config.Worker, host:pid
+// by default) and the error text of failed, dropped, expired and canceled
+// invocations.
 // Error text can hold URLs with tokens, SQL or customer data: set
 // Config.OmitErrors to leave it out. Mount the handler behind the
 // service's own authentication, as one does pprof (see the examples), and
@@ -79,7 +91,8 @@
 // Content-Security-Policy that forbids framing (frame-ancestors 'none');
 // the page's policy allows only its own inline script and style, by hash,
 // and connections to its own origin. Text from the scheduler (task names,
-// keys, labels, errors) is display text everywhere: valid UTF-8, with
-// control, bidirectional and invisible characters written as escapes such
-// as \n or \u202e, so that none can change how the page reads.
+// keys, labels, errors, process names) is display text everywhere: valid
+// UTF-8, with control, bidirectional and invisible characters written as
+// escapes such as \n or \u202e, so that none can change how the page
+// reads.
 package monitor

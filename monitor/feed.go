@@ -3,6 +3,7 @@ package monitor
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -134,15 +135,10 @@ func (f *feed) after(after uint64, cur *frame) (frames []*frame, ok bool) {
 func changed(a, b State) bool {
 	if a.Stats != b.Stats || a.Slots != b.Slots || a.Streams != b.Streams || a.Sampled != b.Sampled ||
 		a.Events.Last != b.Events.Last || a.Events.Watching != b.Events.Watching || a.Events.Since != b.Events.Since ||
-		len(a.Keys) != len(b.Keys) {
+		len(a.Keys) != len(b.Keys) || a.WorkersMore != b.WorkersMore {
 		return true
 	}
-	for i := range a.Keys {
-		if a.Keys[i] != b.Keys[i] {
-			return true
-		}
-	}
-	return false
+	return !slices.Equal(a.Keys, b.Keys) || !slices.Equal(a.Workers, b.Workers)
 }
 
 // sseMessage encodes one Server-Sent Events message; id 0 means none.

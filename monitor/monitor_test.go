@@ -433,7 +433,7 @@ func TestPage(t *testing.T) {
 		require.Equal(t, 1, scripts, "one inline script")
 		for _, id := range []string{"conn", "slots-used", "slots-max", "keys", "timeline", "stat-running", "stat-queued",
 			"stat-pending", "stat-succeeded", "stat-failed", "stat-dropped", "stat-expired", "stat-canceled", "stat-deduped",
-			"stat-submitted", "stat-actors", "stat-hook_panics", "watch"} {
+			"stat-submitted", "stat-actors", "stat-hook_panics", "watch", "workers-card", "workers", "workers-info"} {
 			require.True(t, ids[id], "%s: #%s", target, id)
 		}
 		body := w.Body.String()

@@ -32,9 +32,12 @@ func hash(s string) string {
 // Elements tests and scripts may rely on: #conn[data-state] ("live" or
 // "reconnecting"), #stat-NAME[data-value] for each field of Stats,
 // #slots-used and #slots-max, #keys tbody tr[data-task][data-key],
-// #watch[data-since], and in svg#timeline the same classes as the
-// timeline package's page (g.lane, g.bar[data-id][data-state][data-early],
-// rect.seg, path.mark, path.dedupe, text.dedupe-count) and
+// #watch[data-since], #workers-card (hidden unless events name processes)
+// with #workers tbody tr[data-worker][data-running][data-finished][data-failed]
+// (State.Workers), and in svg#timeline the same classes as the timeline
+// package's page (g.lane, g.bar[data-id][data-state][data-early] with
+// data-worker once it ran with a Backend, rect.seg with data-worker on a
+// running one, path.mark, path.dedupe, text.dedupe-count) and
 // g.unknown[data-running][data-pending][data-queued] for work under way
 // since before the page's view began.
 var pageHTML = `<!DOCTYPE html>
@@ -71,6 +74,11 @@ var pageHTML = `<!DOCTYPE html>
    <tr><th>dropped</th><td id="stat-dropped" data-value="0">0</td><th>&nbsp;&nbsp;expired</th><td id="stat-expired" data-value="0">0</td></tr>
    <tr><th>canceled</th><td id="stat-canceled" data-value="0">0</td><th>&nbsp;&nbsp;hook panics</th><td id="stat-hook_panics" data-value="0">0</td></tr>
   </table>
+ </div>
+ <div class="card" id="workers-card" hidden>
+  <div class="label">worker processes</div>
+  <table id="workers" class="nums workers"><thead><tr><th></th><th class="n">running</th><th class="n">finished</th><th class="n">failed</th></tr></thead><tbody></tbody></table>
+  <div id="workers-info" class="meta"></div>
  </div>
 </section>
 <section>
@@ -132,6 +140,17 @@ svg { display: block; }
 .throttled { fill: #c4b5fd; background: #c4b5fd; }
 .pending { fill: #f59e0b; background: #f59e0b; }
 .running { fill: #2563eb; background: #2563eb; }
+.w0 { fill: #2563eb; background: #2563eb; }
+.w1 { fill: #c026d3; background: #c026d3; }
+.w2 { fill: #0d9488; background: #0d9488; }
+.w3 { fill: #92400e; background: #92400e; }
+.w4 { fill: #e15759; background: #e15759; }
+.w5 { fill: #4d7c0f; background: #4d7c0f; }
+.w6 { fill: #1e293b; background: #1e293b; }
+.w7 { fill: #b07aa1; background: #b07aa1; }
+table.workers td.name { text-align: left; font-weight: 400; padding-right: 14px; }
+table.workers th.n, table.workers td { padding-left: 10px; }
+.swatch { display: inline-block; width: 14px; height: 8px; margin-right: 5px; vertical-align: middle; border-radius: 1.5px; }
 .unknown { fill: #e5e7eb; stroke: #9ca3af; stroke-width: .8; stroke-dasharray: 3 2; background: repeating-linear-gradient(45deg, #e5e7eb 0 3px, #9ca3af 3px 4px); }
 td.queued, td.pending, td.running { background: none; }
 .succeeded { fill: #16a34a; stroke: #fff; background: #16a34a; }
@@ -157,6 +176,25 @@ const pageJS = `
   var stats = null, rawPrev = null;
   var unknown = {running: 0, pending: 0, queued: 0}; // under way, not yet seen by this page
   var es = null, retryTimer = 0;
+  var colours = new Map();   // worker process -> its index among those seen, in name order
+
+  // colourOf is the CSS class of a worker process's colour: 8 colours, by
+  // name order among the processes seen (as the timeline package assigns
+  // them), repeating; forgotten when too many processes were seen.
+  function colourOf(name) {
+    if (!colours.has(name)) {
+      var names = colours.size >= 256 ? [] : Array.from(colours.keys());
+      names.push(name);
+      names.sort();
+      colours.clear();
+      names.forEach(function (n, i) { colours.set(n, i); });
+    }
+    return 'w' + (colours.get(name) % 8);
+  }
+  // runsOf lists the worker processes that ran inv, one per run, in order.
+  function runsOf(inv) {
+    return inv.phases.filter(function (p) { return p.w; }).map(function (p) { return p.w; });
+  }
 
   function byId(id) { return document.getElementById(id); }
   // clean writes the characters that change how text reads without
@@ -210,6 +248,7 @@ const pageJS = `
     for (var i = 0; i < Math.min(st.slots.max, 128); i++) html += '<span class="slot' + (i < st.slots.used ? ' used' : '') + '"></span>';
     if (html !== slotsHTML) { byId('slots').innerHTML = html; slotsHTML = html; }
     drawKeys(st.keys || []);
+    drawWorkers(st.workers || [], st.workers_more || 0);
     var stale = st.now - st.keys_at, info = '';
     if (st.keys_sampled) {
       info = 'With ' + st.stats.actors + ' keys with work, listing them all would hold up the scheduler: these are the busiest of the keys of recent events.';
@@ -273,6 +312,35 @@ const pageJS = `
     byId('keys-empty').hidden = keys.length > 0;
   }
 
+  // drawWorkers fills the table of worker processes (State.Workers), shown
+  // only when events name processes (a Backend).
+  function drawWorkers(ws, more) {
+    var body = byId('workers').tBodies[0];
+    var rows = ws.map(function (w) {
+      var tr = document.createElement('tr'), name = clean(w.name);
+      tr.setAttribute('data-worker', name);
+      tr.setAttribute('data-running', String(w.running));
+      tr.setAttribute('data-finished', String(w.finished));
+      tr.setAttribute('data-failed', String(w.failed));
+      var td = document.createElement('td'), sw = document.createElement('span');
+      td.className = 'name';
+      sw.className = 'swatch ' + colourOf(name);
+      td.appendChild(sw);
+      td.appendChild(document.createTextNode(name));
+      tr.appendChild(td);
+      [w.running, w.finished, w.failed].forEach(function (n) {
+        var c = document.createElement('td');
+        c.textContent = String(n);
+        tr.appendChild(c);
+      });
+      return tr;
+    });
+    body.replaceChildren.apply(body, rows);
+    byId('workers-card').hidden = ws.length === 0;
+    byId('workers-info').textContent = ws.length ? 'Of the recent events kept' + (more ? '; ' + more + ' more processes' : '') +
+      '. The timeline draws each run in its process\'s colour.' : '';
+  }
+
   function forgetAll() {
     invs.clear(); laneOrder.clear(); laneSeq = 0; rawPrev = null;
   }
@@ -308,7 +376,6 @@ const pageJS = `
       if (e.truncated) inv.cut = true;
       if (!inv.label && e.label) inv.label = clean(e.label);
       if (e.err) inv.err = clean(e.err);
-      if (e.worker) inv.worker = clean(e.worker);
       if (e.deduped) {
         // Dedupes are counted, with the first and the last: a burst of a
         // million is three numbers, not a million marks.
@@ -320,9 +387,12 @@ const pageJS = `
       }
       if (inv.final) return;
       var s = e.throttled ? 'throttled' : e.state;
+      // A Running event names the process that runs it (with a Backend);
+      // one naming another process than the run before is a rerun there.
+      var w = s === 'running' && e.worker ? clean(e.worker) : '';
       var last = inv.phases[inv.phases.length - 1];
-      if (last && last.s === s) return;
-      inv.phases.push({s: s, t: e.t});
+      if (last && last.s === s && (!w || last.w === w)) return;
+      inv.phases.push({s: s, t: e.t, w: w});
       if (FINAL[s]) { inv.final = s; inv.end = e.t; }
     });
     prune();
@@ -356,7 +426,9 @@ const pageJS = `
     return 'M' + x.toFixed(1) + ' ' + (y - r) + 'L' + (x + r).toFixed(1) + ' ' + y + 'L' + x.toFixed(1) + ' ' + (y + r) + 'L' + (x - r).toFixed(1) + ' ' + y + 'Z';
   }
   function hover(inv, now) {
-    var s = '#' + inv.id + ' ' + inv.task + (inv.key ? ' · ' + inv.key : '') + (inv.label ? ' · ' + inv.label : '');
+    var runs = runsOf(inv);
+    var s = '#' + inv.id + ' ' + inv.task + (inv.key ? ' · ' + inv.key : '') + (inv.label ? ' · ' + inv.label : '') +
+      (runs.length ? ' on ' + runs.join(', then ') : '');
     if (inv.cut) s += '\n(text cut: longer than the monitor keeps)';
     if (inv.early) s += '\nnot watched before ' + fmtTime(inv.phases.length ? inv.phases[0].t : now);
     for (var i = 0; i < inv.phases.length; i++) {
@@ -365,7 +437,6 @@ const pageJS = `
       var next = i + 1 < inv.phases.length ? inv.phases[i + 1].t : now;
       s += '\n' + p.s + ' ' + fmtDur(next - p.t) + (i + 1 < inv.phases.length ? '' : ' so far');
     }
-    if (inv.worker) s += '\non ' + inv.worker;
     if (inv.err) s += '\nerror: ' + inv.err;
     if (inv.dd) s += '\n' + inv.dd.n + ' submissions deduplicated into it';
     return s;
@@ -422,7 +493,9 @@ const pageJS = `
         if (row < 0) { row = rowEnd.length; rowEnd.push(0); }
         rowEnd[row] = x1 + 7 + (inv.dd ? 75 : 0);
         var cy = y + 4 + row * 16 + 8;
+        var runs = runsOf(inv);
         bars += '<g class="bar" data-id="' + inv.id + '" data-state="' + esc(inv.final || 'open') + '"' + (inv.early ? ' data-early="1"' : '') +
+          (runs.length ? ' data-worker="' + esc(runs[runs.length - 1]) + '"' : '') +
           '><title>' + escHTML(hover(inv, now)) + '</title>'; // its parts are clean, its line breaks its own
         if (inv.early) {
           var e0 = x(inv.phases[0].t);
@@ -432,7 +505,8 @@ const pageJS = `
           var p = inv.phases[j];
           if (FINAL[p.s]) break;
           var a = x(p.t), c = x(j + 1 < inv.phases.length ? inv.phases[j + 1].t : now);
-          bars += '<rect class="seg ' + esc(p.s) + '" x="' + a.toFixed(1) + '" y="' + (cy - 4) + '" width="' + Math.max(0, c - a).toFixed(1) + '" height="8"/>';
+          bars += '<rect class="seg ' + esc(p.s) + (p.w ? ' ' + colourOf(p.w) + '" data-worker="' + esc(p.w) : '') +
+            '" x="' + a.toFixed(1) + '" y="' + (cy - 4) + '" width="' + Math.max(0, c - a).toFixed(1) + '" height="8"/>';
         }
         if (inv.final) bars += '<path class="mark ' + esc(inv.final) + '" d="' + markPath(inv.final, x1, cy, 4.5) + '"/>';
         bars += '</g>';

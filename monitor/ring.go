@@ -28,6 +28,7 @@ type ring struct {
 	_     [56]byte
 	first atomic.Uint64 // the first Seq of the current watch
 	began atomic.Int64  // when the current watch began, Unix µs; 0 when not watching
+	named atomic.Bool   // an event of the watch named a process (a Backend's): see workers
 }
 
 // slot is one place in the ring, padded to whole cache lines so that two
@@ -52,6 +53,9 @@ func newRing(n int) *ring {
 // add keeps e, of the given kind, letting go of the event a lap older in
 // its slot.
 func (r *ring) add(e Event, kind int) {
+	if e.Worker != "" && !r.named.Load() {
+		r.named.Store(true) // once per watch; in memory, never
+	}
 	e.Seq = r.head.Add(1)
 	e.kind = uint8(kind)
 	s := &r.slots[e.Seq%uint64(len(r.slots))]
@@ -78,6 +82,7 @@ func (r *ring) begin(now time.Time) {
 		s.ev, s.evicted = Event{}, [kinds]uint32{}
 		s.mu.Unlock()
 	}
+	r.named.Store(false)
 	if r.head.Load() == 0 {
 		r.first.Store(1) // the first watch: no Seq to tell it from
 	} else {

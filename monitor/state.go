@@ -23,6 +23,12 @@ type State struct {
 	KeysMs   float64  `json:"keys_ms"`      // how long taking it took, milliseconds
 	Events   RingInfo `json:"events"`
 	Streams  int      `json:"streams"` // streams open now
+	// Workers, with a Backend: the processes named by the recent events
+	// kept (Events), what each runs now and has finished; at most 16, the
+	// busiest, in name order. WorkersMore counts the others. Empty in
+	// memory, and when not watching.
+	Workers     []Worker `json:"workers,omitempty"`
+	WorkersMore int      `json:"workers_more,omitempty"`
 }
 
 // Slots is how many of the scheduler's MaxParallel slots run work.
@@ -90,6 +96,7 @@ type Batch struct {
 func (m *Monitor) currentState() State {
 	st := m.s.Stats()
 	keys, sampled, at, took := m.keys.get(m, st.Actors)
+	workers, more := m.ring.workers()
 	return State{
 		Now:      unixMillis(time.Now()),
 		WindowMs: float64(m.cfg.Window) / float64(time.Millisecond),
@@ -99,12 +106,14 @@ func (m *Monitor) currentState() State {
 			Dropped: st.Dropped, Expired: st.Expired, Canceled: st.Canceled, HookPanics: st.HookPanics,
 			Queued: st.Queued, Pending: st.Pending, Running: st.Running, Actors: st.Actors,
 		},
-		Keys:    keys,
-		Sampled: sampled,
-		KeysAt:  unixMillis(at),
-		KeysMs:  float64(took) / float64(time.Millisecond),
-		Events:  m.ring.info(),
-		Streams: int(m.viewers.Load()),
+		Keys:        keys,
+		Sampled:     sampled,
+		KeysAt:      unixMillis(at),
+		KeysMs:      float64(took) / float64(time.Millisecond),
+		Events:      m.ring.info(),
+		Streams:     int(m.viewers.Load()),
+		Workers:     workers,
+		WorkersMore: more,
 	}
 }
 

@@ -3,6 +3,7 @@ package timeline
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/perkey/perkey/scheduler"
@@ -36,6 +37,20 @@ type layout struct {
 	total    int      // invocations drawn
 	dedupes  int      // submissions deduplicated into them
 	notes    []string // the distinct notes drawn, in order of first appearance
+	workers  workers  // the processes that ran them, with a Backend
+}
+
+// workers are the processes named by the runs drawn, in name order, each
+// with its colour: the i-th has colour i modulo workerColours.
+type workers struct {
+	names     []string
+	colour    map[string]int
+	anonymous bool // some run names no process (in memory)
+}
+
+// class is the CSS class of the colour of the process name.
+func (w workers) class(name string) string {
+	return "w" + strconv.Itoa(w.colour[name]%workerColours)
 }
 
 type sectionLayout struct {
@@ -50,6 +65,8 @@ type sectionLayout struct {
 	dedupes        int
 	finals         map[scheduler.State]int
 	notes          map[string]int // invocations by note
+	runs           map[string]int // runs by the process that ran them, with a Backend
+	reruns         int            // runs of an invocation after its first
 	height         float64
 }
 
@@ -90,12 +107,14 @@ func arrange(sn snapshot) layout {
 		bySection[sp.section] = append(bySection[sp.section], sp)
 	}
 	seenNote := map[string]bool{}
+	lay.workers.colour = map[string]int{}
 	for i, sec := range sn.sections {
 		spans := bySection[i]
 		if len(spans) == 0 && sec.title == "" && sec.summary == "" {
 			continue // the implicit first section, unused
 		}
-		sl := sectionLayout{title: sec.title, summary: sec.summary, finals: map[scheduler.State]int{}, notes: map[string]int{}}
+		sl := sectionLayout{title: sec.title, summary: sec.summary, finals: map[scheduler.State]int{},
+			notes: map[string]int{}, runs: map[string]int{}}
 		if len(spans) > 0 {
 			first, last := bounds(spans, sn.last)
 			sl.start, sl.dur = first, last.Sub(first)
@@ -126,6 +145,7 @@ func arrange(sn snapshot) layout {
 							lay.notes = append(lay.notes, n)
 						}
 					}
+					sl.countRuns(b.sp, &lay.workers)
 				}
 			}
 		}
@@ -134,7 +154,33 @@ func arrange(sn snapshot) layout {
 		lay.dedupes += sl.dedupes
 		lay.sections = append(lay.sections, sl)
 	}
+	slices.Sort(lay.workers.names)
+	for i, name := range lay.workers.names {
+		lay.workers.colour[name] = i
+	}
 	return lay
+}
+
+// countRuns counts the runs of sp by the process that ran each, and notes
+// the processes in w.
+func (sl *sectionLayout) countRuns(sp span, w *workers) {
+	runs := 0
+	for _, ph := range sp.phases {
+		if ph.state != scheduler.Running {
+			continue
+		}
+		runs++
+		if ph.worker == "" {
+			w.anonymous = true
+			continue
+		}
+		sl.runs[ph.worker]++
+		if _, ok := w.colour[ph.worker]; !ok {
+			w.colour[ph.worker] = -1 // its colour is set once all are known
+			w.names = append(w.names, ph.worker)
+		}
+	}
+	sl.reruns += max(runs-1, 0)
 }
 
 // bounds returns the first and the last time of spans: open spans last

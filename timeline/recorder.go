@@ -25,6 +25,11 @@ const (
 	// many distinct notes an invocation keeps.
 	MaxNote  = 40
 	MaxNotes = 4
+	// MaxPhases is how many changes of state an invocation keeps: its
+	// final state always, and the first MaxPhases-1 others. Only reruns
+	// (a Backend runs an invocation again once its lease ran out) make
+	// more than five; the events past the bound are counted, not kept.
+	MaxPhases = 16
 )
 
 // Config configures a Recorder. The zero Config is valid: the default
@@ -45,8 +50,9 @@ type Config struct {
 // is fast enough for Config.OnEvent (a map look-up and an append under a
 // mutex). Its memory follows the invocations it keeps (at most
 // MaxInvocations), not the events: the dedupes of an invocation are
-// counted, with the first and the last, however many there are, and text
-// is cut to MaxText. A Recorder has no goroutine and needs no Close. The
+// counted, with the first and the last, however many there are, its
+// changes of state are at most MaxPhases, and text (worker names too) is
+// cut to MaxText. A Recorder has no goroutine and needs no Close. The
 // zero Recorder works like one from New(Config{}); a nil *Recorder ignores
 // events and fails Render with ErrNilRecorder.
 type Recorder struct {
@@ -80,12 +86,12 @@ type span struct {
 	id               uint64
 	task, key, label string
 	section          int
-	phases           []phase  // state changes, in order; the last may be final
+	phases           []phase  // state changes, in order; the last may be final; at most MaxPhases
+	lost             int      // events past MaxPhases, counted, not kept
 	dedupes          dedupes  // submissions collapsed into it
 	err              string   // its error, for a final state that has one
 	notes            []string // from Annotate, distinct, at most MaxNotes
-	worker           string   // the process that ran it, with a Backend
-	cut              bool     // its task, key, label or error was cut to MaxText
+	cut              bool     // its task, key, label, error or worker was cut to MaxText
 }
 
 // phase is one state change of a span, or the start of a wait for a Rate
@@ -94,6 +100,19 @@ type phase struct {
 	state     scheduler.State
 	throttled bool
 	at        time.Time
+	worker    string // for Running, with a Backend: the process that ran this run
+}
+
+// workers returns the processes that ran sp, one per run, in order: more
+// than one if it ran again (its lease ran out). Empty in memory.
+func (sp span) workers() []string {
+	var out []string
+	for _, ph := range sp.phases {
+		if ph.state == scheduler.Running && ph.worker != "" {
+			out = append(out, ph.worker)
+		}
+	}
+	return out
 }
 
 // dedupes sums up the submissions collapsed into an invocation.
@@ -145,8 +164,12 @@ func (r *Recorder) ready() {
 // Scheduler.Subscribe. An invocation belongs to the section that was
 // current when its first event arrived, whatever arrives later. Repeated
 // states and states after a final one are ignored; a Throttled event
-// starts a wait for a Rate token, which the next event ends. On a nil
-// Recorder it does nothing.
+// starts a wait for a Rate token, which the next event ends. With a
+// Backend, a Running event's Worker is kept with the run it starts: an
+// invocation that runs again once its lease ran out keeps each run and
+// the process of each, in order, also when a Running event follows
+// another one directly. An invocation keeps at most MaxPhases changes of
+// state. On a nil Recorder it does nothing.
 func (r *Recorder) Record(ev scheduler.Event) {
 	if r == nil {
 		return
@@ -186,18 +209,27 @@ func (r *Recorder) Record(ev scheduler.Event) {
 		// The first event seen of this invocation: its state is where the
 		// bar starts.
 	}
+	var worker string
+	var workerCut bool
+	if ev.State == scheduler.Running && ev.Worker != "" {
+		worker, workerCut = displaytext.Clean(ev.Worker, MaxText)
+	}
 	if n := len(sp.phases); n > 0 {
 		last := sp.phases[n-1]
-		if last.state.Final() || (last.state == ev.State && last.throttled == ev.Throttled) {
+		repeated := last.state == ev.State && last.throttled == ev.Throttled &&
+			(ev.State != scheduler.Running || worker == "" || worker == last.worker)
+		switch {
+		case last.state.Final():
 			return
+		case !ev.State.Final() && n >= MaxPhases-1:
+			sp.lost++ // room is kept for the final state
+			return
+		case repeated:
+			return // a Running event naming another process is a rerun there: kept
 		}
 	}
-	sp.phases = append(sp.phases, phase{ev.State, ev.Throttled, ev.Time})
-	if ev.Worker != "" && ev.State == scheduler.Running {
-		var cut bool
-		sp.worker, cut = displaytext.Clean(ev.Worker, MaxText)
-		sp.cut = sp.cut || cut
-	}
+	sp.phases = append(sp.phases, phase{ev.State, ev.Throttled, ev.Time, worker})
+	sp.cut = sp.cut || workerCut
 	if ev.Err != nil {
 		var cut bool
 		sp.err, cut = displaytext.Clean(ev.Err.Error(), MaxText)

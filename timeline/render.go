@@ -21,12 +21,12 @@ import (
 // CSS inline and one SVG timeline per section, each starting at its
 // section's first event and on its own time scale. Invocations still
 // unfinished are drawn up to the latest event recorded, without an end
-// mark. Every text shown (titles, summaries, keys, labels, errors, notes)
-// is display text: control and bidirectional characters are written as
-// escapes such as \n or \u202e, so that none can change how the page
-// reads. It may be called at any time, also while events arrive, and more
-// than once. It fails with ErrNilRecorder, ErrNilWriter, or the writer's
-// first error.
+// mark. Every text shown (titles, summaries, keys, labels, errors, notes,
+// process names) is display text: control and bidirectional characters
+// are written as escapes such as \n or \u202e, so that none can change
+// how the page reads. It may be called at any time, also while events
+// arrive, and more than once. It fails with ErrNilRecorder, ErrNilWriter,
+// or the writer's first error.
 func (r *Recorder) Render(w io.Writer) error {
 	switch {
 	case r == nil:
@@ -36,7 +36,7 @@ func (r *Recorder) Render(w io.Writer) error {
 	}
 	lay := arrange(r.snapshot())
 	bw := bufio.NewWriter(w)
-	p := &printer{w: bw}
+	p := &printer{w: bw, workers: lay.workers}
 	p.page(lay)
 	if p.err != nil {
 		return p.err
@@ -46,8 +46,9 @@ func (r *Recorder) Render(w io.Writer) error {
 
 // printer writes the page, keeping the first write error.
 type printer struct {
-	w   io.Writer
-	err error
+	w       io.Writer
+	err     error
+	workers workers // the page's processes, for their colours
 }
 
 func (p *printer) f(format string, args ...any) {
@@ -75,7 +76,7 @@ func (p *printer) page(lay layout) {
 	p.f("<header>\n<h1>%s</h1>\n", esc(lay.title))
 	p.f("<p class=\"meta\">%d invocations, %d deduplicated submissions. Each section starts at its first event and has its own time scale. Hover over a bar for its ID, operation and phase durations.</p>\n",
 		lay.total, lay.dedupes)
-	p.legend(lay.notes)
+	p.legend(lay.notes, lay.workers)
 	p.f("</header>\n<main>\n")
 	if len(lay.sections) == 0 {
 		p.f("<p class=\"empty\">No events recorded.</p>\n")
@@ -90,9 +91,9 @@ func (p *printer) page(lay layout) {
 	p.f("</body>\n</html>\n")
 }
 
-// legend draws one swatch per phase, final state, dedupe mark and note,
-// in rows as wide as the timelines.
-func (p *printer) legend(notes []string) {
+// legend draws one swatch per phase, process (with a Backend), final
+// state, dedupe mark and note, in rows as wide as the timelines.
+func (p *printer) legend(notes []string, ws workers) {
 	const rowH = 20.0
 	type placed struct {
 		it   legendItem
@@ -100,7 +101,22 @@ func (p *printer) legend(notes []string) {
 	}
 	var items []placed
 	x, y := 0.0, rowH/2
-	all := slices.Clone(legendItems)
+	var all []legendItem
+	for _, it := range legendItems {
+		if it.class != "running" || len(ws.names) == 0 {
+			all = append(all, it)
+			continue
+		}
+		if ws.anonymous {
+			all = append(all, it) // runs that name no process are blue
+		}
+		for _, name := range ws.names[:min(len(ws.names), maxListedWorkers)] {
+			all = append(all, legendItem{class: "running " + ws.class(name), item: "worker:" + name, text: "running on " + name, seg: true})
+		}
+		if more := len(ws.names) - maxListedWorkers; more > 0 {
+			all = append(all, legendItem{item: "workers:more", text: fmt.Sprintf("and %d more processes", more), plain: true})
+		}
+	}
 	for _, n := range notes {
 		all = append(all, legendItem{class: "note", item: "note:" + n, text: n, note: true})
 	}
@@ -121,6 +137,7 @@ func (p *printer) legend(notes []string) {
 		it, x, y := pl.it, pl.x, pl.y
 		p.f("<g class=\"legend-item\" data-item=\"%s\">", esc(cmp.Or(it.item, it.class)))
 		switch {
+		case it.plain:
 		case it.seg:
 			p.f("<rect class=\"swatch %s\" x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"%.0f\" rx=\"1.5\"/>", it.class, x, y-barH/2, barH)
 			x += 28
@@ -148,6 +165,9 @@ func (p *printer) section(sl sectionLayout) {
 		p.f("<p class=\"summary\">%s</p>\n", esc(sl.summary))
 	}
 	p.f("<p class=\"counts\">%s</p>\n", esc(counts(sl)))
+	if len(sl.runs) > 0 {
+		p.ranOn(sl)
+	}
 	p.f("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">\n",
 		svgW, sl.height, svgW, sl.height, esc(cmp.Or(sl.title, "timeline")))
 	// Lane backgrounds first, then the grid over them, then the bars.
@@ -172,6 +192,34 @@ func (p *printer) section(sl sectionLayout) {
 		p.f("</g>\n")
 	}
 	p.f("</svg>\n</section>\n")
+}
+
+// ranOn is a section's line of runs by process, with a Backend, such as
+// "ran on: w1 5, w2 4, w3 3; 1 rerun", each name after its colour.
+func (p *printer) ranOn(sl sectionLayout) {
+	names := slices.Sorted(maps.Keys(sl.runs))
+	p.f("<p class=\"workers\">ran on: ")
+	for i, name := range names[:min(len(names), maxListedWorkers)] {
+		if i > 0 {
+			p.f(", ")
+		}
+		p.f("<span class=\"worker\" data-worker=\"%s\" data-runs=\"%d\"><i class=\"%s\"></i>%s %d</span>",
+			esc(name), sl.runs[name], p.workers.class(name), esc(name), sl.runs[name])
+	}
+	if rest := names[min(len(names), maxListedWorkers):]; len(rest) > 0 {
+		n := 0
+		for _, name := range rest {
+			n += sl.runs[name]
+		}
+		p.f(", and %d more processes %d", len(rest), n)
+	}
+	switch {
+	case sl.reruns == 1:
+		p.f("; 1 rerun")
+	case sl.reruns > 1:
+		p.f("; %d reruns", sl.reruns)
+	}
+	p.f("</p>\n")
 }
 
 // axis draws the section's ticks and their grid lines.
@@ -210,8 +258,8 @@ func (p *printer) bar(b barLayout, ln laneLayout, sl sectionLayout) {
 	if len(sp.notes) > 0 {
 		class = "bar noted"
 	}
-	p.f("<g class=\"%s\" data-id=\"%d\" data-task=\"%s\" data-key=\"%s\" data-label=\"%s\" data-state=\"%s\">",
-		class, sp.id, esc(sp.task), esc(sp.key), esc(sp.label), state)
+	p.f("<g class=\"%s\" data-id=\"%d\" data-task=\"%s\" data-key=\"%s\" data-label=\"%s\" data-state=\"%s\"%s>",
+		class, sp.id, esc(sp.task), esc(sp.key), esc(sp.label), state, workerAttr(lastOf(sp.workers())))
 	// Its parts were cleaned when recorded; its line breaks are its own.
 	p.f("<title>%s</title>", html.EscapeString(hoverText(b, sl.start)))
 	noteX := b.x1
@@ -227,8 +275,12 @@ func (p *printer) bar(b barLayout, ln laneLayout, sl sectionLayout) {
 		if ph.state == scheduler.Running {
 			noteX = (x0 + x1) / 2
 		}
-		p.f("<rect class=\"seg %s\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\"/>",
-			phaseClass(ph), x0, cy-barH/2, max(x1-x0, 0), barH)
+		class := phaseClass(ph)
+		if ph.worker != "" {
+			class += " " + p.workers.class(ph.worker)
+		}
+		p.f("<rect class=\"seg %s\"%s x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\"/>",
+			class, workerAttr(ph.worker), x0, cy-barH/2, max(x1-x0, 0), barH)
 	}
 	if !b.open {
 		// Just after the bar's end, not over it: a 10ms bar a few pixels
@@ -252,6 +304,23 @@ func (p *printer) bar(b barLayout, ln laneLayout, sl sectionLayout) {
 		}
 		p.f("<text class=\"dedupe-count\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", b.x1+2*markR+5, cy, dedupeText(d.n))
 	}
+}
+
+// workerAttr is the data-worker attribute naming a process, or nothing
+// for none (in memory).
+func workerAttr(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " data-worker=\"" + esc(name) + "\""
+}
+
+// lastOf returns the last of ss, or "".
+func lastOf(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return ss[len(ss)-1]
 }
 
 // hoverText is a bar's tooltip: who it is, and how long each phase took.
@@ -278,8 +347,11 @@ func hoverText(b barLayout, start time.Time) string {
 		}
 		fmt.Fprintf(&s, "\n%s %s%s", phaseName(ph), fmtDur(end.Sub(ph.at)), suffix)
 	}
-	if sp.worker != "" {
-		fmt.Fprintf(&s, "\nran on %s", sp.worker)
+	if ws := sp.workers(); len(ws) > 0 {
+		fmt.Fprintf(&s, "\nran on %s", strings.Join(ws, ", then "))
+	}
+	if sp.lost > 0 {
+		fmt.Fprintf(&s, "\n(%d later events not kept)", sp.lost)
 	}
 	if sp.err != "" {
 		fmt.Fprintf(&s, "\nerror: %s", sp.err)

@@ -10,8 +10,9 @@ import (
 )
 
 // pageCSS styles the page. Colours are by state class, shared by bars,
-// marks and the legend's swatches; fonts are the system's, nothing is
-// fetched.
+// marks and the legend's swatches, and, with a Backend, by process for
+// the running segments (w0 to w7, after .running so that they win);
+// fonts are the system's, nothing is fetched.
 const pageCSS = `
 :root { color-scheme: light; }
 body { margin: 24px; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1f2937; background: #fff; }
@@ -35,6 +36,16 @@ svg.legend { margin: 10px 0 4px; }
 .throttled { fill: #c4b5fd; }
 .pending { fill: #f59e0b; }
 .running { fill: #2563eb; }
+.w0 { fill: #2563eb; background: #2563eb; }
+.w1 { fill: #c026d3; background: #c026d3; }
+.w2 { fill: #0d9488; background: #0d9488; }
+.w3 { fill: #92400e; background: #92400e; }
+.w4 { fill: #e15759; background: #e15759; }
+.w5 { fill: #4d7c0f; background: #4d7c0f; }
+.w6 { fill: #1e293b; background: #1e293b; }
+.w7 { fill: #b07aa1; background: #b07aa1; }
+.workers { color: #374151; font-size: 12px; margin: 2px 0; }
+.workers i { display: inline-block; width: 14px; height: 8px; border-radius: 1.5px; margin: 0 4px 0 2px; vertical-align: middle; }
 .succeeded { fill: #16a34a; stroke: #fff; }
 .failed { fill: #dc2626; stroke: #fff; }
 .dropped { fill: none; stroke: #ea580c; stroke-width: 2.4; stroke-linecap: round; }
@@ -46,6 +57,15 @@ svg.legend { margin: 10px 0 4px; }
 .bar.noted .seg.running { stroke: #dc2626; stroke-width: 1.6; }
 .bar:hover .seg { filter: brightness(.8); }
 `
+
+// workerColours is how many colours tell processes apart (classes w0 to
+// w7 of pageCSS); with more processes, colours repeat, and the names in
+// the hover text and the data-worker attributes still tell them apart.
+const workerColours = 8
+
+// maxListedWorkers is how many processes the legend and a section's line
+// name; the others are counted.
+const maxListedWorkers = 12
 
 // finalStates are the final states, in the order the page lists them.
 var finalStates = [...]scheduler.State{
@@ -127,6 +147,7 @@ type legendItem struct {
 	mark        scheduler.State // else an end mark, or a dedupe mark if dedupe, or a note mark if note
 	dedupe      bool
 	note        bool
+	plain       bool // text only, no swatch
 }
 
 var legendItems = []legendItem{

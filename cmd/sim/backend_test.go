@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -88,7 +88,9 @@ func TestPostgresScenarios(t *testing.T) {
 	require.Positive(t, *got[7].CollisionsWithoutGroup, "H: without a Group, keys of their own collide")
 
 	// The timeline: the scenarios' bars, and none of the probes; each
-	// bar that ran names its worker.
+	// bar that ran names its worker (data-worker), each of its runs too,
+	// and each section's runs per worker are the calls the provider saw
+	// from each.
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
@@ -96,7 +98,7 @@ func TestPostgresScenarios(t *testing.T) {
 	require.NoError(t, err)
 	sections := tagged(doc, "section")
 	require.Len(t, sections, 8)
-	ran := regexp.MustCompile(`^(` + strings.Join(referenceOps(), "|") + `) @ w[123]$`)
+	ran := regexp.MustCompile(`^w[123]$`)
 	for i, tc := range []struct {
 		bars, succeeded, dropped int
 	}{{12, 12, 0}, {12, 12, 0}, {12, 3, 9}, {3, 3, 0}} {
@@ -106,13 +108,32 @@ func TestPostgresScenarios(t *testing.T) {
 		require.Len(t, elements(sec, "succeeded"), tc.succeeded, tests[i].scenario)
 		require.Len(t, elements(sec, "dropped"), tc.dropped, tests[i].scenario)
 		for _, b := range bars {
-			label := attrOf(b, "data-label")
+			require.Contains(t, referenceOps(), attrOf(b, "data-label"), "the label is the call's op")
 			if attrOf(b, "data-state") == "dropped" {
-				require.Contains(t, referenceOps(), label, "a dropped call never ran")
-			} else {
-				require.Regexp(t, ran, label)
+				require.Empty(t, attrOf(b, "data-worker"), "a dropped call never ran")
+				continue
 			}
+			require.Regexp(t, ran, attrOf(b, "data-worker"))
+			runs := elements(b, "running")
+			require.Len(t, runs, 1, "one run: no lease ran out")
+			require.Equal(t, attrOf(b, "data-worker"), attrOf(runs[0], "data-worker"))
 		}
+	}
+	for i, sec := range sections {
+		perWorker, runs := map[string]int{}, 0
+		for _, w := range elements(sec, "worker") {
+			n, err := strconv.Atoi(attrOf(w, "data-runs"))
+			require.NoError(t, err)
+			perWorker[attrOf(w, "data-worker")] = n
+			runs += n
+		}
+		if tests[i].scenario == "H" {
+			// Its calls without the Group are drawn too; the JSON counts
+			// those with it.
+			require.Equal(t, 2*tests[i].calls, runs, "H: runs with and without its Group")
+			continue
+		}
+		require.Equal(t, got[i].Workers, perWorker, "%s: runs per worker, as the provider saw them", tests[i].scenario)
 	}
 	for _, b := range elements(doc, "bar") {
 		require.NotEqual(t, probeTaskName, attrOf(b, "data-task"))
@@ -154,7 +175,11 @@ func TestPostgresChaosSoak(t *testing.T) {
 	require.Equal(t, c.Runs, res.Succeeded+res.Failed+c.Reruns)
 	require.GreaterOrEqual(t, c.Reruns, uint64(c.Takeovers))
 	require.GreaterOrEqual(t, uint64(res.Calls), res.Succeeded, "a run that succeeded made its call")
-	require.GreaterOrEqual(t, uint64(res.Faults), res.Failed, "a run that failed asked for a fault")
+	// Only fault calls failed. The provider's count is no bound either
+	// way: a killed worker's fault runs again, and a fault call's short
+	// client timeout can run out before the call reaches the provider.
+	require.LessOrEqual(t, res.Failed, res.FaultSubmissions, "a run that failed asked for a fault")
+	require.Positive(t, res.Faults)
 	require.Positive(t, c.Kills)
 	if c.Takeovers > 0 {
 		require.Positive(t, c.TakeoverP50Seconds)

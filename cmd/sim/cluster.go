@@ -167,18 +167,3 @@ func (c *cluster) close(stderr io.Writer) {
 	}
 	c.db.close(stderr)
 }
-
-// workerLabel returns ev with its label naming the worker that ran it,
-// such as "list_invoices @ w2", for the timeline: the label of its
-// Running and later events. The events before it (Queued, Pending) carry
-// none, so that the first label a Recorder keeps is the worker's; an
-// invocation that never ran keeps its op.
-func workerLabel(ev scheduler.Event) scheduler.Event {
-	switch {
-	case ev.Worker != "":
-		ev.Label += " @ " + ev.Worker
-	case !ev.State.Final():
-		ev.Label = ""
-	}
-	return ev
-}

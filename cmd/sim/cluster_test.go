@@ -61,30 +61,6 @@ func TestTakeovers(t *testing.T) {
 	require.Empty(t, tr.started, "nothing kept of ended invocations")
 }
 
-// TestWorkerLabel: across processes the timeline's label of a bar names
-// the worker that ran it; events before it carry none, so that the label
-// a Recorder keeps (the first) is the worker's; a call that never ran
-// keeps its op.
-func TestWorkerLabel(t *testing.T) {
-	tests := []struct {
-		state  scheduler.State
-		worker string
-		want   string
-	}{
-		{scheduler.Queued, "", ""},
-		{scheduler.Pending, "", ""},
-		{scheduler.Running, "w2", "list_invoices @ w2"},
-		{scheduler.Succeeded, "w2", "list_invoices @ w2"},
-		{scheduler.Dropped, "", "list_invoices"},
-		{scheduler.Expired, "", "list_invoices"},
-	}
-	for _, tc := range tests {
-		got := workerLabel(scheduler.Event{State: tc.state, Worker: tc.worker, Label: "list_invoices", ID: 7})
-		require.Equal(t, tc.want, got.Label, "%v", tc.state)
-		require.Equal(t, uint64(7), got.ID)
-	}
-}
-
 // TestEventProblems: the soak across processes fails when the cluster's
 // events do not add up to its submissions, or disagree with its own count
 // of drops and dedupes.

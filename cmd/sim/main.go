@@ -102,10 +102,12 @@
 //	go run ./cmd/sim -backend postgres -database postgres://USER@HOST/DB -workers 0 -provider http://127.0.0.1:8765
 //
 // -monitor works on any of them, and -timeline on the sim: while anyone
-// listens every process publishes its events, and the timeline labels
-// each bar with the worker that ran it ("list_invoices @ w2"). The workers
-// the sim starts publish from their start (sim worker -events); one
-// started apart, from its next poll after a listener appears.
+// listens every process publishes its events, and the timeline draws
+// each call's run in the colour of the worker that ran it (data-worker,
+// "ran on w2" when hovered) and counts each scenario's runs per worker
+// ("ran on: w1 5, w2 4, w3 3"). The workers the sim starts publish from
+// their start (sim worker -events); one started apart, from its next poll
+// after a listener appears.
 //
 // The chaos soak (-soak D -backend postgres -chaos 5s) drives the soak's
 // random load across the workers, and every 5s kills one with SIGKILL and

@@ -186,8 +186,7 @@ func setUp(ctx context.Context, o options, stderr io.Writer, onLost func(error))
 		}
 		cfg.Logger = warnLogger(stderr, "")
 		if e.rec != nil {
-			rec := e.rec
-			cfg.OnEvent = e.cl.onEvent(func(ev scheduler.Event) { rec.Record(workerLabel(ev)) })
+			cfg.OnEvent = e.cl.onEvent(e.rec.Record) // each bar names its worker (Event.Worker)
 		} else if listens {
 			cfg.OnEvent = e.cl.onEvent(nil)
 		}

@@ -222,6 +222,7 @@ func runSoak(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	st = sched.Stats() // final: nothing moves after Close
 	res.Submitted, res.Completed, res.Lost = l.submitted.Load(), l.completed.Load(), l.lost.Load()
 	res.UnexpectedErrors, res.SubmitErrors = l.unexpected.Load(), l.submitErrs.Load()
+	res.FaultSubmissions = l.faults.Load()
 	res.Calls, res.Collisions, res.Faults = rep.Calls, rep.Collisions, rep.Faults
 	res.Succeeded, res.Failed, res.Dropped, res.Deduped, res.Canceled, res.Expired =
 		st.Succeeded, st.Failed, st.Dropped, st.Deduped, st.Canceled, st.Expired

@@ -49,7 +49,11 @@ func TestSoak(t *testing.T) {
 	// The scheduler's accounting adds up, and matches the provider's.
 	require.Equal(t, res.Submitted, res.Succeeded+res.Failed+res.Dropped+res.Deduped+res.Canceled+res.Expired)
 	require.Equal(t, uint64(res.Calls), res.Succeeded, "every call that reached the provider succeeded")
-	require.Equal(t, uint64(res.Faults), res.Failed, "every fault, and nothing else, failed")
+	// Every fault the provider saw failed its run; a fault call whose
+	// short client timeout ran out before it reached the provider (a busy
+	// machine) failed too, unseen; nothing else failed.
+	require.LessOrEqual(t, uint64(res.Faults), res.Failed, "every fault the provider saw failed")
+	require.LessOrEqual(t, res.Failed, res.FaultSubmissions, "only fault calls failed")
 	require.Positive(t, res.Faults)
 	require.Positive(t, res.Dropped, "20 contended accounts: some Drops found their key busy")
 	require.Positive(t, res.Deduped)

@@ -28,6 +28,10 @@ type soakResult struct {
 	Collisions int `json:"collisions"` // the provider's collisions
 	Faults     int `json:"faults"`     // the provider's faulty calls
 
+	// Submissions to the fault task: each fails, whether or not its call
+	// reached the provider before the client's short timeout.
+	FaultSubmissions uint64 `json:"fault_submissions"`
+
 	Succeeded        uint64 `json:"succeeded"` // the scheduler's counters
 	Failed           uint64 `json:"failed"`
 	Dropped          uint64 `json:"dropped"`
