@@ -9,6 +9,7 @@
 //
 //	perkey       scheduler.Task with Running=ByKey, OnBusy=Wait
 //	perkey-wait  the same, and the submitter calls Wait on every handle
+//	perkey-go    the same task, submitted with Task.Go: no handle
 //	errgroup     errgroup.Group with SetLimit(8) and no key guard (unsafe)
 //	keyedmutex   a map[string]*sync.Mutex under a mutex, plus errgroup(8)
 //	workqueue    client-go's util/workqueue with 8 workers and a FIFO per key
@@ -20,20 +21,19 @@
 //	BenchmarkLatency/submitters=S/impl=NAME submit-to-start percentiles
 //	BenchmarkNoisyNeighbour/impl=NAME       a cold key behind 100 hot keys
 //	BenchmarkHold/impl=NAME                 1 ms calls, makespan over its bound
+//	BenchmarkBatch/impl=NAME                batches of 4,096 submitted, then waited
 //
 // CI tests the harness and the report tool, and compiles and runs every
 // benchmark once:
 //
 //	cd bench && go vet ./... && go test -race ./... && go test -run '^$' -bench . -benchtime 1x
 //
-// The README's Performance section comes from a capture kept in
-// testdata/sample.txt (several minutes on the 2-core machine; run nothing
-// else meanwhile):
+// The README's Performance section, bench/throughput.svg and the raw
+// capture in testdata/sample.txt come from one script, which runs every
+// benchmark 5 times (about 10 minutes on the 2-core machine; run nothing
+// else meanwhile) and reports medians, spreads and ratios:
 //
-//	cd bench
-//	go test -run '^$' -bench Throughput -benchmem -benchtime 1000000x -timeout 60m > testdata/sample.txt
-//	go test -run '^$' -bench 'Latency|NoisyNeighbour|Hold' -benchmem -timeout 30m >> testdata/sample.txt
-//	go run ./cmd/benchreport -machine '2 cores, 24 GiB' -svg throughput.svg -readme ../README.md testdata/sample.txt
+//	cd bench && ./run -count 5
 //
 // Throughput takes -benchtime as the number of invocations, so 1000000x
 // uses each of the 1,000,000 keys once; the other benchmarks run whole

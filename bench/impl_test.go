@@ -44,6 +44,7 @@ func allImpls() []impl {
 	return []impl{
 		{name: "perkey", keyed: true, new: newPerkey},
 		{name: "perkey-wait", keyed: true, single: true, new: newPerkeyWait},
+		{name: "perkey-go", keyed: true, new: newPerkeyGo},
 		{name: "errgroup", new: newErrgroup},
 		{name: "keyedmutex", keyed: true, new: newKeyedMutex},
 		{name: "workqueue", keyed: true, new: newWorkqueue},

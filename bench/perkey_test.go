@@ -84,3 +84,16 @@ func (r *perkeyWaitRunner) settle() error {
 	r.handles = r.handles[:0]
 	return nil
 }
+
+// perkeyGoRunner submits with Task.Go: no handle, recycled invocations.
+type perkeyGoRunner struct{ perkeyRunner }
+
+func newPerkeyGo(work func(call)) (runner, error) {
+	r, err := newPerkey(work)
+	if err != nil {
+		return nil, err
+	}
+	return &perkeyGoRunner{*r.(*perkeyRunner)}, nil
+}
+
+func (r *perkeyGoRunner) submit(c call) error { return r.task.Go(r.ctx, c) }

@@ -30,7 +30,7 @@ func writeMarkdown(w io.Writer, r *benchRun, o options) error {
 	fmt.Fprintf(&b, "%s Performance\n\n", o.heading)
 	b.WriteString("Measured with the benchmarks of `bench/`, every implementation on the same workload in the same run, " +
 		"each capped at 8 invocations at once. `perkey` is a task with Running=ByKey, OnBusy=Wait; " +
-		"`perkey-wait` also calls Wait on every handle; `errgroup` is errgroup.Group with SetLimit(8) and no key guard " +
+		"`perkey-wait` also calls Wait on every handle; `perkey-go` submits with Task.Go, which returns no handle; `errgroup` is errgroup.Group with SetLimit(8) and no key guard " +
 		"(unsafe: it lets calls of one key overlap); `keyedmutex` is a map of mutexes plus errgroup(8); " +
 		"`workqueue` is client-go's util/workqueue with 8 workers; `naiveactor` is a goroutine and channel per key, never reclaimed.\n\n")
 	b.WriteString("Command:\n\n")
@@ -39,7 +39,9 @@ func writeMarkdown(w io.Writer, r *benchRun, o options) error {
 	}
 	fmt.Fprintf(&b, "\nMachine: %s.\n", machineLine(r, o.machine))
 
+	ratioTable(&b, r, sub)
 	throughputTables(&b, r, sub, o.svgLink)
+	batchTable(&b, r, sub)
 	latencyTable(&b, r, sub)
 	noisyTable(&b, r, sub)
 	holdTable(&b, r, sub)
@@ -123,8 +125,12 @@ func throughputTables(b *strings.Builder, r *benchRun, sub, svgLink string) {
 	if len(keys) == 0 || len(impls) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n%s Throughput\n\n", sub)
-	b.WriteString("No-op invocations per second from one submitter, invocation i on key i mod K, " +
+	if !strings.HasSuffix(b.String(), "\n\n") {
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "%s Throughput\n\n", sub)
+	b.WriteString("No-op invocations per second from one submitter, invocation i on key i mod K " +
+		"(the median over the runs, and in parentheses how far the farthest run was from it), " +
 		"and the bytes (heap and goroutine stacks) still held per key used once the implementation is idle.\n\n")
 	header := []string{"impl"}
 	for _, k := range keys {
@@ -139,7 +145,7 @@ func throughputTables(b *strings.Builder, r *benchRun, sub, svgLink string) {
 				row, det = append(row, "–"), append(det, "–")
 				continue
 			}
-			row = append(row, cell(res, "inv/s", rate)+"/s · "+cell(res, "B/key", byteCount)+" B/key")
+			row = append(row, cell(res, "inv/s", rate)+"/s"+spreadNote(res, "inv/s")+" · "+cell(res, "B/key", byteCount)+" B/key")
 			d := plural(res, "allocs/op", allocs, "alloc") + " · " + cell(res, "peak-MB", megabytes) + " MB"
 			if peak, ok := res.metric("peak-MB"); ok {
 				if base, ok := res.metric("base-MB"); ok {
@@ -167,12 +173,106 @@ func throughputTables(b *strings.Builder, r *benchRun, sub, svgLink string) {
 	table(b, header, details)
 }
 
+// ratioPeers are the implementations that perkey's ratios are taken
+// against, in the order of the ratio table's columns: the unkeyed
+// baseline, then the keyed peers.
+var ratioPeers = []string{"errgroup", "keyedmutex", "workqueue", "naiveactor"}
+
+// ratioTable writes the headline: at each key count, the median
+// throughput of each perkey variant divided by each peer's, all from the
+// same run.
+func ratioTable(b *strings.Builder, r *benchRun, sub string) {
+	const bench = "Throughput"
+	keys := r.values(bench, "keys")
+	var variants []string
+	for _, im := range r.values(bench, "impl") {
+		if strings.HasPrefix(im, "perkey") {
+			variants = append(variants, im)
+		}
+	}
+	if len(keys) == 0 || len(variants) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s Against the peers\n\n", sub)
+	b.WriteString("perkey's throughput divided by each peer's, from the medians of the same runs below " +
+		"(above 1: perkey is faster). The ratios are what carries over to another machine; " +
+		"the absolute figures are this machine's.\n\n")
+	header := []string{"impl", "keys"}
+	for _, peer := range ratioPeers {
+		header = append(header, "vs `"+peer+"`")
+	}
+	var rows [][]string
+	for _, k := range keys {
+		for _, v := range variants {
+			mine, ok := metricOf(r.find(bench, param{"keys", k}, param{"impl", v}), "inv/s")
+			if !ok {
+				continue
+			}
+			row := []string{"`" + v + "`", keysLabel(k)}
+			for _, peer := range ratioPeers {
+				theirs, ok := metricOf(r.find(bench, param{"keys", k}, param{"impl", peer}), "inv/s")
+				if !ok || theirs <= 0 {
+					row = append(row, "–")
+					continue
+				}
+				row = append(row, ratio(mine/theirs)+"x")
+			}
+			rows = append(rows, row)
+		}
+	}
+	table(b, header, rows)
+}
+
+// spreadNote gives, when res has several values of unit, how far the
+// farthest one is from their median, in percent: " (±3%)".
+func spreadNote(res *result, unit string) string {
+	lo, hi, n := res.spread(unit)
+	med, ok := res.metric(unit)
+	if n < 2 || !ok || med == 0 {
+		return ""
+	}
+	dev := max(hi-med, med-lo) / med * 100
+	return " (±" + strconv.FormatFloat(dev, 'f', 0, 64) + "%)"
+}
+
 // metricOf is res.metric for a result that may be nil.
 func metricOf(res *result, unit string) (float64, bool) {
 	if res == nil {
 		return 0, false
 	}
 	return res.metric(unit)
+}
+
+// batchBaseline is the implementation BenchmarkBatch's ratios divide by.
+const batchBaseline = "goroutines"
+
+func batchTable(b *strings.Builder, r *benchRun, sub string) {
+	const bench = "Batch"
+	impls := r.values(bench, "impl")
+	if len(impls) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%s Submit, then Wait\n\n", sub)
+	b.WriteString("1,000 keys, batches of 4,096 no-op invocations, each batch's results waited for before the next: " +
+		"`perkey-submitall` is Task.SubmitAll then Wait on each handle, `perkey-submit` is Submit of each then Wait, " +
+		"`goroutines` a goroutine per call behind a cap-8 channel semaphore and a WaitGroup per batch " +
+		"(no key guard: unsafe). Medians, the farthest run in parentheses.\n\n")
+	base, _ := metricOf(r.find(bench, param{"impl", batchBaseline}), "inv/s")
+	var rows [][]string
+	for _, im := range impls {
+		res := r.find(bench, param{"impl", im})
+		vs := "–"
+		if v, ok := res.metric("inv/s"); ok && base > 0 {
+			vs = ratio(v/base) + "x"
+		}
+		over := cell(res, "overlaps", grouped)
+		if o, ok := res.metric("overlaps"); ok && o > 0 {
+			over = "**" + over + "**"
+		}
+		rows = append(rows, []string{"`" + im + "`", cell(res, "inv/s", rate) + "/s" + spreadNote(res, "inv/s"),
+			vs, cell(res, "allocs/op", allocs), over})
+	}
+	table(b, []string{"impl", "throughput", "vs `" + batchBaseline + "`", "allocs/op", "overlaps"}, rows)
 }
 
 func latencyTable(b *strings.Builder, r *benchRun, sub string) {

@@ -59,9 +59,11 @@ func TestMarkdownTables(t *testing.T) {
 		"## Performance\n",
 		"    cd bench\n    go test -bench .\n",
 		"Machine: linux/amd64, Intel(R) Xeon(R) Processor, GOMAXPROCS=2, 2 cores, 24 GiB.\n",
-		"### Throughput\n",
+		"### Against the peers\n",
+		"| `perkey` | 1 key | 0.79x | – | – | – |\n",
+		"| `perkey` | 1,000 keys | 0.55x | – | – | 1.60x |\n\n### Throughput\n",
 		"| impl | 1 key | 1,000 keys |\n|---|---:|---:|\n",
-		"| `perkey` | 1.00M/s · 140,152 B/key | 889k/s · 386 B/key |\n",
+		"| `perkey` | 1.00M/s (±10%) · 140,152 B/key | 889k/s · 386 B/key |\n",
 		"| `naiveactor` | – | 555k/s · 2,867 B/key |\n",
 		"![Throughput against keys, one line per implementation](bench/throughput.svg)",
 		"| `errgroup` | 2 allocs · 8 MB · **1,906 overlaps** | 2 allocs · 9 MB |\n",
@@ -102,4 +104,20 @@ func TestMarkdownOnlyWhatWasRun(t *testing.T) {
 	for _, absent := range []string{"Throughput", "Latency", "Noisy", ".svg"} {
 		require.NotContains(t, md, absent)
 	}
+}
+
+// The batch table divides by the goroutines' median.
+func TestBatchTable(t *testing.T) {
+	r, err := parse(strings.NewReader(strings.Join([]string{
+		"BenchmarkBatch/impl=perkey-submitall-2 1000 1 ns/op 3000000 inv/s 0 overlaps 0 allocs/op",
+		"BenchmarkBatch/impl=perkey-submitall-2 1000 1 ns/op 2000000 inv/s 0 overlaps 0 allocs/op",
+		"BenchmarkBatch/impl=goroutines-2 1000 1 ns/op 2000000 inv/s 3 overlaps 2 allocs/op",
+	}, "\n")))
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, writeMarkdown(&b, r, options{heading: "##"}))
+	md := b.String()
+	require.Contains(t, md, "### Submit, then Wait\n")
+	require.Contains(t, md, "| `perkey-submitall` | 2.50M/s (±20%) | 1.25x | 0 | 0 |\n")
+	require.Contains(t, md, "| `goroutines` | 2.00M/s | 1.00x | 2 | **3** |\n")
 }

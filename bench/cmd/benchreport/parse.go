@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// result is one benchmark: the mean of its result lines (several with
-// -count, or with the same name in several inputs).
+// result is one benchmark: the median of its result lines (several with
+// -count, or with the same name in several inputs), and their spread.
 type result struct {
 	// bench is the top-level name without "Benchmark": "Throughput".
 	bench string
@@ -19,8 +19,9 @@ type result struct {
 	params []param
 	// iters is the mean iteration count.
 	iters float64
-	// metrics maps a unit (ns/op, inv/s, B/key...) to its mean value.
-	metrics map[string]float64
+	// samples maps a unit (ns/op, inv/s, B/key...) to its values, one
+	// per result line that had it, in input order.
+	samples map[string][]float64
 	// lines is how many result lines were merged.
 	lines int
 }
@@ -38,10 +39,29 @@ func (r *result) get(key string) string {
 	return ""
 }
 
-// metric returns the value of unit and whether the result has it.
+// metric returns the median of unit's values and whether the result has
+// it. With an even number of values it is the mean of the middle two.
 func (r *result) metric(unit string) (float64, bool) {
-	v, ok := r.metrics[unit]
-	return v, ok
+	vs := r.samples[unit]
+	if len(vs) == 0 {
+		return 0, false
+	}
+	sorted := slices.Sorted(slices.Values(vs))
+	mid := len(sorted) / 2
+	if len(sorted)%2 == 1 {
+		return sorted[mid], true
+	}
+	return (sorted[mid-1] + sorted[mid]) / 2, true
+}
+
+// spread returns the smallest and largest of unit's values, and how many
+// there are (0 when the result lacks unit).
+func (r *result) spread(unit string) (lo, hi float64, n int) {
+	vs := r.samples[unit]
+	if len(vs) == 0 {
+		return 0, 0, 0
+	}
+	return slices.Min(vs), slices.Max(vs), len(vs)
 }
 
 // benchRun is everything read from go test -bench output.
@@ -85,7 +105,7 @@ func (r *benchRun) values(bench, key string) []string {
 
 // parse reads go test -bench output. Header lines (goos, goarch, cpu,
 // pkg) and result lines are used; everything else (PASS, ok, logs) is
-// skipped. Result lines with the same name are averaged.
+// skipped. Result lines with the same name are merged: see result.
 func parse(in io.Reader) (*benchRun, error) {
 	r := &benchRun{}
 	byName := map[string]*result{}
@@ -164,7 +184,7 @@ func parseResult(line string) (name string, procs int, iters float64, metrics ma
 // key=value parameters; a part without "=" is kept with an empty key.
 func newResult(name string) *result {
 	parts := strings.Split(strings.TrimPrefix(name, "Benchmark"), "/")
-	res := &result{bench: parts[0], metrics: map[string]float64{}}
+	res := &result{bench: parts[0], samples: map[string][]float64{}}
 	for _, p := range parts[1:] {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok {
@@ -175,17 +195,11 @@ func newResult(name string) *result {
 	return res
 }
 
-// add merges one more result line into the means.
+// add merges one more result line into the samples.
 func (r *result) add(iters float64, metrics map[string]float64) {
 	r.lines++
-	w := 1 / float64(r.lines)
-	r.iters += (iters - r.iters) * w
+	r.iters += (iters - r.iters) / float64(r.lines)
 	for unit, v := range metrics {
-		old, ok := r.metrics[unit]
-		if !ok {
-			r.metrics[unit] = v // a unit missing from earlier lines
-			continue
-		}
-		r.metrics[unit] = old + (v-old)*w
+		r.samples[unit] = append(r.samples[unit], v)
 	}
 }

@@ -91,3 +91,30 @@ func TestParseWithoutResults(t *testing.T) {
 		require.ErrorIs(t, err, ErrNoResults)
 	}
 }
+
+// Several lines of one benchmark give their median, and their spread.
+func TestMedianAndSpread(t *testing.T) {
+	r, err := parse(strings.NewReader(strings.Join([]string{
+		"BenchmarkThroughput/keys=1/impl=a-2 10 1 ns/op 300 inv/s",
+		"BenchmarkThroughput/keys=1/impl=a-2 10 1 ns/op 100 inv/s",
+		"BenchmarkThroughput/keys=1/impl=a-2 10 1 ns/op 900 inv/s",
+		"BenchmarkThroughput/keys=1/impl=a-2 10 1 ns/op 200 inv/s",
+		"BenchmarkThroughput/keys=1/impl=a-2 10 1 ns/op 250 inv/s",
+	}, "\n")))
+	require.NoError(t, err)
+	res := r.find("Throughput", param{"impl", "a"})
+	require.NotNil(t, res)
+	med, ok := res.metric("inv/s")
+	require.True(t, ok)
+	require.Equal(t, 250.0, med, "the median, not the mean (350)")
+	lo, hi, n := res.spread("inv/s")
+	require.Equal(t, []float64{100, 900, 5}, []float64{lo, hi, float64(n)})
+	require.Equal(t, " (±260%)", spreadNote(res, "inv/s"))
+
+	even, err := parse(strings.NewReader("BenchmarkHold/impl=b 1 1 x-bound\nBenchmarkHold/impl=b 1 3 x-bound\n"))
+	require.NoError(t, err)
+	med, _ = even.find("Hold").metric("x-bound")
+	require.Equal(t, 2.0, med, "even: the mean of the middle two")
+	_, _, n = even.find("Hold").spread("ns/op")
+	require.Zero(t, n, "a unit it lacks")
+}
