@@ -57,7 +57,7 @@ func machineLine(r *benchRun, extra string) string {
 		parts = append(parts, platform)
 	}
 	if r.cpu != "" {
-		parts = append(parts, r.cpu)
+		parts = append(parts, strings.TrimSpace(r.cpu))
 	}
 	if r.procs > 0 {
 		parts = append(parts, "GOMAXPROCS="+strconv.Itoa(r.procs))
