@@ -10,10 +10,14 @@ import (
 //
 // With a Backend, the batch crosses to the backend once, in one
 // transaction: either every invocation is created (or deduplicated), or
-// the call fails and nothing is. In memory, elements are submitted one
-// after the other; if one fails (a bad key, a full queue, Close), the
-// invocations submitted before it go on and SubmitAll returns their
-// handles with the error.
+// the call fails and nothing is. In memory, the batch crosses to the
+// dispatcher in one message and its invocations share one allocation, so
+// that any one handle kept keeps the whole batch's arguments and results
+// alive: drop the handles together. A task with a Registration scope or a
+// MaxQueued bound submits the elements one after the other instead. If an
+// element fails (a bad key, a full queue, Close), the invocations
+// submitted before it go on and SubmitAll returns their handles with the
+// error.
 //
 // An empty batch returns nil and no error. The ctx, nil and closed cases
 // are Submit's.
