@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+
+	"github.com/perkey/perkey/internal/workercolour"
 )
 
 // servePage serves the monitor's page.
@@ -140,15 +142,7 @@ svg { display: block; }
 .throttled { fill: #c4b5fd; background: #c4b5fd; }
 .pending { fill: #f59e0b; background: #f59e0b; }
 .running { fill: #2563eb; background: #2563eb; }
-.w0 { fill: #2563eb; background: #2563eb; }
-.w1 { fill: #c026d3; background: #c026d3; }
-.w2 { fill: #0d9488; background: #0d9488; }
-.w3 { fill: #92400e; background: #92400e; }
-.w4 { fill: #e15759; background: #e15759; }
-.w5 { fill: #4d7c0f; background: #4d7c0f; }
-.w6 { fill: #1e293b; background: #1e293b; }
-.w7 { fill: #b07aa1; background: #b07aa1; }
-table.workers td.name { text-align: left; font-weight: 400; padding-right: 14px; }
+` + workercolour.CSS + `table.workers td.name { text-align: left; font-weight: 400; padding-right: 14px; }
 table.workers th.n, table.workers td { padding-left: 10px; }
 .swatch { display: inline-block; width: 14px; height: 8px; margin-right: 5px; vertical-align: middle; border-radius: 1.5px; }
 .unknown { fill: #e5e7eb; stroke: #9ca3af; stroke-width: .8; stroke-dasharray: 3 2; background: repeating-linear-gradient(45deg, #e5e7eb 0 3px, #9ca3af 3px 4px); }
@@ -189,7 +183,7 @@ const pageJS = `
       colours.clear();
       names.forEach(function (n, i) { colours.set(n, i); });
     }
-    return 'w' + (colours.get(name) % 8);
+    return 'w' + (colours.get(name) % 8); // workercolour.Count
   }
   // runsOf lists the worker processes that ran inv, one per run, in order.
   function runsOf(inv) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/perkey/perkey/internal/workercolour"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -149,4 +151,10 @@ func TestWorkersInState(t *testing.T) {
 	require.NoError(t, json.Unmarshal(get(t, m, "/state.json", nil).Body.Bytes(), &decoded))
 	require.True(t, strings.HasPrefix(string(decoded["workers"]), `[{"name":"w1","running":0,"finished":1,"failed":0}`),
 		string(decoded["workers"]))
+}
+
+// The page's script colours processes with the palette the timeline uses.
+func TestPageUsesWorkerPalette(t *testing.T) {
+	require.Contains(t, pageCSS, workercolour.CSS)
+	require.Contains(t, pageJS, "% "+strconv.Itoa(workercolour.Count)+");")
 }

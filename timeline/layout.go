@@ -3,9 +3,9 @@ package timeline
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"time"
 
+	"github.com/perkey/perkey/internal/workercolour"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -41,7 +41,7 @@ type layout struct {
 }
 
 // workers are the processes named by the runs drawn, in name order, each
-// with its colour: the i-th has colour i modulo workerColours.
+// with its colour: the i-th has colour i modulo workercolour.Count; with more processes, colours repeat, and the names in the hover text and the data-worker attributes still tell them apart.
 type workers struct {
 	names     []string
 	colour    map[string]int
@@ -50,7 +50,7 @@ type workers struct {
 
 // class is the CSS class of the colour of the process name.
 func (w workers) class(name string) string {
-	return "w" + strconv.Itoa(w.colour[name]%workerColours)
+	return workercolour.Class(w.colour[name])
 }
 
 type sectionLayout struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/perkey/perkey/internal/workercolour"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -36,15 +37,7 @@ svg.legend { margin: 10px 0 4px; }
 .throttled { fill: #c4b5fd; }
 .pending { fill: #f59e0b; }
 .running { fill: #2563eb; }
-.w0 { fill: #2563eb; background: #2563eb; }
-.w1 { fill: #c026d3; background: #c026d3; }
-.w2 { fill: #0d9488; background: #0d9488; }
-.w3 { fill: #92400e; background: #92400e; }
-.w4 { fill: #e15759; background: #e15759; }
-.w5 { fill: #4d7c0f; background: #4d7c0f; }
-.w6 { fill: #1e293b; background: #1e293b; }
-.w7 { fill: #b07aa1; background: #b07aa1; }
-.workers { color: #374151; font-size: 12px; margin: 2px 0; }
+` + workercolour.CSS + `.workers { color: #374151; font-size: 12px; margin: 2px 0; }
 .workers i { display: inline-block; width: 14px; height: 8px; border-radius: 1.5px; margin: 0 4px 0 2px; vertical-align: middle; }
 .succeeded { fill: #16a34a; stroke: #fff; }
 .failed { fill: #dc2626; stroke: #fff; }
@@ -57,11 +50,6 @@ svg.legend { margin: 10px 0 4px; }
 .bar.noted .seg.running { stroke: #dc2626; stroke-width: 1.6; }
 .bar:hover .seg { filter: brightness(.8); }
 `
-
-// workerColours is how many colours tell processes apart (classes w0 to
-// w7 of pageCSS); with more processes, colours repeat, and the names in
-// the hover text and the data-worker attributes still tell them apart.
-const workerColours = 8
 
 // maxListedWorkers is how many processes the legend and a section's line
 // name; the others are counted.
