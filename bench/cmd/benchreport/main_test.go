@@ -31,10 +31,10 @@ func TestRunOnCapturedSample(t *testing.T) {
 
 	md, err := os.ReadFile(out)
 	require.NoError(t, err)
-	for _, want := range []string{"### Throughput", "### Latency", "### Noisy neighbour", "### Hold", "(bench/throughput.svg)", ", 2 cores."} {
+	for _, want := range []string{"### Against the peers", "### Throughput", "### Submit, then Wait", "### Latency", "### Noisy neighbour", "### Hold", "(bench/throughput.svg)", ", 2 cores."} {
 		require.Contains(t, string(md), want)
 	}
-	for _, im := range []string{"perkey", "perkey-wait", "errgroup", "keyedmutex", "workqueue", "naiveactor"} {
+	for _, im := range []string{"perkey", "perkey-wait", "perkey-go", "errgroup", "keyedmutex", "workqueue", "naiveactor", "perkey-submitall", "goroutines"} {
 		require.Contains(t, string(md), "| `"+im+"` |")
 	}
 	require.NotContains(t, string(md), "| – ", "every cell of the sample is measured")
@@ -47,8 +47,8 @@ func TestRunOnCapturedSample(t *testing.T) {
 	plot, err := os.ReadFile(svg)
 	require.NoError(t, err)
 	s := summarize(t, string(plot))
-	require.Equal(t, 6, s.polylines)
-	require.Equal(t, 6*5, s.circles, "6 impls at 5 key counts")
+	require.Equal(t, 7, s.polylines)
+	require.Equal(t, 7*5, s.circles, "7 impls at 5 key counts")
 }
 
 // Standard input is read when no file is named, and the Markdown goes to
