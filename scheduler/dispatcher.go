@@ -35,7 +35,7 @@ type dispatcher struct {
 	events      []Event      // events to deliver after the message being handled
 	sent        int          // how many of events are delivered
 	toClose     []*job       // jobs whose Done to close after those events
-	heldNotes   []dedupeNote // dedupe notes whose invocation is not routed yet
+	heldNotes   map[*job][]dedupeNote // dedupe notes of invocations not routed yet: see reportDedupes
 	peakActors  int          // the most live actors since the last tidy
 	tidyAt      time.Time    // the tidy timer is set for then; zero if not
 	timers      timers
@@ -292,6 +292,13 @@ func (s *Scheduler) route(j *job) {
 	s.d.outstanding++
 	j.routed = true
 	s.queueEvent(j, Queued, nil, j.submittedAt())
+	if notes, ok := s.d.heldNotes[j]; ok {
+		delete(s.d.heldNotes, j)
+		if len(s.d.heldNotes) == 0 {
+			s.d.heldNotes = nil // a map keeps its size: let a burst's go
+		}
+		s.queueDedupes(notes)
+	}
 	if j.early || s.d.aborted {
 		cause := ErrClosed
 		if j.early {
@@ -310,7 +317,7 @@ func (s *Scheduler) route(j *job) {
 	a := s.actorFor(c.ks, j.key)
 	var now time.Time
 	if a.Rated() {
-		now = time.Now()
+		now = s.now()
 	}
 	switch c.onBusy {
 	case Drop:
@@ -348,7 +355,7 @@ func (s *Scheduler) routeReplace(j *job, a *keyActor) {
 	if !a.holdsFor(j.task) {
 		var now time.Time
 		if a.Rated() {
-			now = time.Now()
+			now = s.now()
 		}
 		if a.Offer(&j.node, now) {
 			a.take(j)
@@ -413,7 +420,7 @@ func (s *Scheduler) advance(a *keyActor) {
 	}
 	var now time.Time
 	if a.Rated() {
-		now = time.Now()
+		now = s.now()
 	}
 	for {
 		if a.replacing > 0 && a.headHeld() {
@@ -458,7 +465,7 @@ func (s *Scheduler) throttle(j *job) {
 	}
 	j.throttled = true
 	if s.listening() {
-		ev := j.event(Queued, nil, time.Now())
+		ev := j.event(Queued, nil, s.now())
 		ev.Throttled = true
 		s.d.events = append(s.d.events, ev)
 	}

@@ -60,7 +60,7 @@ func (s *Scheduler) listening() bool { return s.listeners.Load() != nil }
 // emit reports a state change of j, happening now; workers call it.
 func (s *Scheduler) emit(j *job, st State, err error) {
 	if l := s.listeners.Load(); l != nil {
-		l.call(s, j.event(st, err, time.Now()))
+		l.call(s, j.event(st, err, s.now()))
 	}
 }
 
@@ -69,7 +69,7 @@ func (s *Scheduler) emit(j *job, st State, err error) {
 func (s *Scheduler) queueEvent(j *job, st State, err error, at time.Time) {
 	if s.listening() {
 		if at.IsZero() {
-			at = time.Now()
+			at = s.now()
 		}
 		s.d.events = append(s.d.events, j.event(st, err, at))
 	}

@@ -65,7 +65,18 @@ type Scheduler struct {
 	watches shrinkMap[context.Context, *watch] // by Submit ctx, for the jobs waiting under it
 
 	waiters sync.Pool // channels lent to Wait calls: see sigWaiter
+
+	// epoch is the time New ran, with its monotonic reading: see now.
+	epoch time.Time
 }
+
+// now is the scheduler's clock, for events, Submit times and rate
+// tokens: the wall time New ran plus the monotonic time since. It reads
+// one clock where time.Now reads two (wall and monotonic), which counts
+// where a listener makes every invocation take four timestamps; its
+// times never go backwards, even when the system's clock is set, and
+// compare with time.Now's through their monotonic readings.
+func (s *Scheduler) now() time.Time { return s.epoch.Add(time.Since(s.epoch)) }
 
 // cacheLinePad keeps the fields around it on cache lines of their own, so
 // that goroutines on different cores writing them do not take each
@@ -82,6 +93,7 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, err
 	}
 	s := &Scheduler{
+		epoch:       time.Now(),
 		maxParallel: cfg.MaxParallel,
 		grace:       cfg.CloseGrace,
 		log:         cfg.Logger,
@@ -314,7 +326,7 @@ func (s *Scheduler) deduped(j *job) {
 		// The event goes through the dispatcher, so that it follows the
 		// invocation's Queued event, but keeps the time and state of now.
 		s.notesMu.Lock()
-		s.notes = append(s.notes, dedupeNote{j: j, at: time.Now(), st: j.loadState().public()})
+		s.notes = append(s.notes, dedupeNote{j: j, at: s.now(), st: j.loadState().public()})
 		s.notesMu.Unlock()
 		if !s.inbox.push(&msgNode{kind: msgDeduped}) {
 			s.notesMu.Lock() // stopped: nobody will report them
@@ -343,21 +355,35 @@ func (s *Scheduler) reportDedupes() {
 	s.notes = nil
 	s.notesMu.Unlock()
 	d := &s.d
-	if len(d.heldNotes) > 0 {
-		notes = append(d.heldNotes, notes...)
+	if !s.listening() {
 		d.heldNotes = nil
+		return
 	}
+	for i, n := range notes {
+		if n.j.routed {
+			s.queueDedupes(notes[i : i+1])
+			continue
+		}
+		// Its invocation's Submit message is still on its way: route
+		// reports the note right after the Queued event. Held by job,
+		// so that no note is looked at twice however long it waits.
+		if d.heldNotes == nil {
+			d.heldNotes = make(map[*job][]dedupeNote)
+		}
+		d.heldNotes[n.j] = append(d.heldNotes[n.j], n)
+	}
+}
+
+// queueDedupes queues the Deduped events of notes, whose invocation has
+// been routed.
+func (s *Scheduler) queueDedupes(notes []dedupeNote) {
 	if !s.listening() {
 		return
 	}
 	for _, n := range notes {
-		if !n.j.routed {
-			d.heldNotes = append(d.heldNotes, n)
-			continue
-		}
 		ev := n.j.event(n.st, nil, n.at)
 		ev.Deduped = true
-		d.events = append(d.events, ev)
+		s.d.events = append(s.d.events, ev)
 	}
 }
 

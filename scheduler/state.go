@@ -69,12 +69,17 @@ func (s State) Final() bool { return s >= Succeeded && s <= Canceled }
 // state straight from Queued or Pending. Deduped events come after Queued,
 // anywhere among the rest.
 type Event struct {
-	Time  time.Time // when the change happened
-	Task  string    // the task's name
-	ID    uint64    // the invocation's ID
-	Key   string    // the key it is scheduled under (see Invocation.Key)
-	Label string    // Options.Label of its arguments, if set
-	State State     // the new state
+	// Time is when the change happened, by the scheduler's clock: the
+	// wall time New ran plus the monotonic time since, so that one
+	// Scheduler's event times never go backwards, even when the system
+	// clock is set. It carries a monotonic reading: Sub and Before
+	// compare it with time.Now's exactly.
+	Time  time.Time
+	Task  string // the task's name
+	ID    uint64 // the invocation's ID
+	Key   string // the key it is scheduled under (see Invocation.Key)
+	Label string // Options.Label of its arguments, if set
+	State State  // the new state
 	// Err is the invocation's error for Failed, Dropped, Expired and
 	// Canceled, and nil otherwise.
 	Err error

@@ -258,7 +258,7 @@ func (t *Task[A, R]) initInvocation(inv *invocation[A, R], ctx context.Context, 
 			j.x.ctx = ctx
 		}
 		if needsAt {
-			j.x.at = time.Now()
+			j.x.at = c.s.now()
 		}
 	}
 }

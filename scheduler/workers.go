@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"time"
 )
 
 // work is a worker goroutine: it runs Pending jobs from the ring until the
@@ -58,7 +57,7 @@ func (s *Scheduler) work(shard *workerCounts) {
 			s.ownRunCtx(j)
 		}
 		if a := j.actor; a != nil && a.ks.tracked {
-			j.x.started = time.Now()
+			j.x.started = s.now()
 			s.inbox.report(&msgNode{kind: msgStarted, j: j})
 		}
 		s.unwatch(j)
