@@ -24,20 +24,20 @@ type dispatcher struct {
 	closing     bool                // Close was called
 	aborted     bool                // Close gave up waiting
 	free        []*keyActor
-	catchingUp  bool         // handling what came before the reports marked:
-	sentTo      uint64       // the sent messages up to this ticket
-	sentTakes   uint64       // and overflow lists
-	reportsTo   uint64       // then the reports up to this ticket
-	reportTakes uint64       // and overflow lists
-	handled     uint64       // messages handled, to refill the ring during long runs
-	filling     []*jobPool   // the pools whose batch the dispatcher is filling
-	batch       *msgNode     // the rest of a batch of submissions being routed
-	events      []Event      // events to deliver after the message being handled
-	sent        int          // how many of events are delivered
-	toClose     []*job       // jobs whose Done to close after those events
+	catchingUp  bool                  // handling what came before the reports marked:
+	sentTo      uint64                // the sent messages up to this ticket
+	sentTakes   uint64                // and overflow lists
+	reportsTo   uint64                // then the reports up to this ticket
+	reportTakes uint64                // and overflow lists
+	handled     uint64                // messages handled, to refill the ring during long runs
+	filling     []*jobPool            // the pools whose batch the dispatcher is filling
+	batch       *msgNode              // the rest of a batch of submissions being routed
+	events      []Event               // events to deliver after the message being handled
+	sent        int                   // how many of events are delivered
+	toClose     []*job                // jobs whose Done to close after those events
 	heldNotes   map[*job][]dedupeNote // dedupe notes of invocations not routed yet: see reportDedupes
-	peakActors  int          // the most live actors since the last tidy
-	tidyAt      time.Time    // the tidy timer is set for then; zero if not
+	peakActors  int                   // the most live actors since the last tidy
+	tidyAt      time.Time             // the tidy timer is set for then; zero if not
 	timers      timers
 }
 
