@@ -243,20 +243,30 @@ func metricOf(res *result, unit string) (float64, bool) {
 	return res.metric(unit)
 }
 
+// implSection starts the section of bench, one row per implementation:
+// its heading and its description. It returns the implementations, or
+// nil, having written nothing, when bench has no results.
+func implSection(b *strings.Builder, r *benchRun, bench, sub, title, description string) []string {
+	impls := r.values(bench, "impl")
+	if len(impls) == 0 {
+		return nil
+	}
+	fmt.Fprintf(b, "%s %s\n\n%s\n\n", sub, title, description)
+	return impls
+}
+
 // batchBaseline is the implementation BenchmarkBatch's ratios divide by.
 const batchBaseline = "goroutines"
 
 func batchTable(b *strings.Builder, r *benchRun, sub string) {
 	const bench = "Batch"
-	impls := r.values(bench, "impl")
-	if len(impls) == 0 {
+	impls := implSection(b, r, bench, sub, "Submit, then Wait", "1,000 keys, batches of 4,096 no-op invocations, each batch's results waited for before the next: "+
+		"`perkey-submitall` is Task.SubmitAll then Wait on each handle, `perkey-submit` is Submit of each then Wait, "+
+		"`goroutines` a goroutine per call behind a cap-8 channel semaphore and a WaitGroup per batch "+
+		"(no key guard: unsafe). Medians, the farthest run in parentheses.")
+	if impls == nil {
 		return
 	}
-	fmt.Fprintf(b, "%s Submit, then Wait\n\n", sub)
-	b.WriteString("1,000 keys, batches of 4,096 no-op invocations, each batch's results waited for before the next: " +
-		"`perkey-submitall` is Task.SubmitAll then Wait on each handle, `perkey-submit` is Submit of each then Wait, " +
-		"`goroutines` a goroutine per call behind a cap-8 channel semaphore and a WaitGroup per batch " +
-		"(no key guard: unsafe). Medians, the farthest run in parentheses.\n\n")
 	base, _ := metricOf(r.find(bench, param{"impl", batchBaseline}), "inv/s")
 	var rows [][]string
 	for _, im := range impls {
@@ -306,15 +316,13 @@ func latencyTable(b *strings.Builder, r *benchRun, sub string) {
 
 func noisyTable(b *strings.Builder, r *benchRun, sub string) {
 	const bench = "NoisyNeighbour"
-	impls := r.values(bench, "impl")
-	if len(impls) == 0 {
+	impls := implSection(b, r, bench, sub, "Noisy neighbour", "100 hot keys with 100 invocations of 10 µs each, then one invocation of a cold key: "+
+		"the cold key's latency from its Submit call until it is done, the hot invocations still outstanding "+
+		"when it was submitted, and how long submitting the hot ones took (an implementation whose Submit blocks "+
+		"makes its caller wait there instead of queueing).")
+	if impls == nil {
 		return
 	}
-	fmt.Fprintf(b, "%s Noisy neighbour\n\n", sub)
-	b.WriteString("100 hot keys with 100 invocations of 10 µs each, then one invocation of a cold key: " +
-		"the cold key's latency from its Submit call until it is done, the hot invocations still outstanding " +
-		"when it was submitted, and how long submitting the hot ones took (an implementation whose Submit blocks " +
-		"makes its caller wait there instead of queueing).\n\n")
 	var rows [][]string
 	for _, im := range impls {
 		res := r.find(bench, param{"impl", im})
@@ -326,14 +334,12 @@ func noisyTable(b *strings.Builder, r *benchRun, sub string) {
 
 func holdTable(b *strings.Builder, r *benchRun, sub string) {
 	const bench = "Hold"
-	impls := r.values(bench, "impl")
-	if len(impls) == 0 {
+	impls := implSection(b, r, bench, sub, "Hold", "Invocations that hold their key for a 1 ms external call, 8 keys × 50, submitted key by key: "+
+		"the makespan divided by its bound, max(largest per-key total, total / 8); 1.00 is perfect. "+
+		"errgroup beats the bound only by overlapping calls of one key.")
+	if impls == nil {
 		return
 	}
-	fmt.Fprintf(b, "%s Hold\n\n", sub)
-	b.WriteString("Invocations that hold their key for a 1 ms external call, 8 keys × 50, submitted key by key: " +
-		"the makespan divided by its bound, max(largest per-key total, total / 8); 1.00 is perfect. " +
-		"errgroup beats the bound only by overlapping calls of one key.\n\n")
 	var rows [][]string
 	for _, im := range impls {
 		res := r.find(bench, param{"impl", im})
