@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/perkey/perkey/internal/invtrack"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -50,8 +51,8 @@ type Instrumentation struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
 
-	tasks   taskSet
-	tracked *tracker
+	tasks   invtrack.TaskSet[taskState]
+	tracked *invtrack.Tracker
 }
 
 // New subscribes an Instrumentation to s's events and registers its
@@ -70,7 +71,7 @@ func New(s *scheduler.Scheduler, opts Options) (*Instrumentation, error) {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	in := &Instrumentation{s: s, tracer: tp.Tracer(ScopeName), tracked: newTracker()}
+	in := &Instrumentation{s: s, tracer: tp.Tracer(ScopeName), tracked: invtrack.New()}
 	if err := in.instruments(mp.Meter(ScopeName)); err != nil {
 		return nil, fmt.Errorf("otelperkey: New: %w", err)
 	}
@@ -111,14 +112,14 @@ func (in *Instrumentation) instruments(m metric.Meter) error {
 		return err
 	}
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		for _, t := range in.tasks.all() {
+		for _, t := range in.tasks.All() {
 			o.ObserveInt64(submitted, t.submitted.Load(), t.task)
 			o.ObserveInt64(deduped, t.deduped.Load(), t.task)
-			for i := range finalStates {
+			for i := range invtrack.FinalStates {
 				o.ObserveInt64(ended, t.ended[i].Load(), t.endedAttr[i])
 			}
-			for i := range waitingStates {
-				o.ObserveInt64(now, max(t.now[i].Load(), 0), t.nowAttr[i])
+			for i := range invtrack.WaitingStates {
+				o.ObserveInt64(now, t.now.Count(i), t.nowAttr[i])
 			}
 		}
 		st := in.s.Stats()
@@ -155,7 +156,7 @@ func (in *Instrumentation) Close() error {
 // observe is the event hook. It follows the invocations whose Queued event
 // it sees, and only those.
 func (in *Instrumentation) observe(ev scheduler.Event) {
-	t := in.tasks.get(ev.Task)
+	t := in.tasks.Get(ev.Task, newTaskState)
 	if ev.Deduped {
 		t.submitted.Add(1)
 		t.deduped.Add(1)
@@ -167,37 +168,35 @@ func (in *Instrumentation) observe(ev scheduler.Event) {
 	ctx := context.Background()
 	switch st := ev.State; {
 	case st == scheduler.Queued:
-		in.tracked.add(ev.ID, ev.Time)
+		in.tracked.Add(ev.ID, ev.Time)
 		t.submitted.Add(1)
-		t.now[0].Add(1)
+		t.now.Enter(scheduler.Queued)
 	case st.Final():
-		prev, ok := in.tracked.remove(ev.ID)
+		prev, ok := in.tracked.Remove(ev.ID)
 		if !ok {
 			return
 		}
-		if i, ok := indexOf(finalStates[:], st); ok {
+		if i, ok := invtrack.FinalIndex(st); ok {
 			t.ended[i].Add(1)
 		}
-		t.leave(prev.state)
-		if prev.state == scheduler.Running {
-			in.run.Record(ctx, ev.Time.Sub(prev.since).Seconds(), t.record...)
+		t.now.Leave(prev.State)
+		if prev.State == scheduler.Running {
+			in.run.Record(ctx, ev.Time.Sub(prev.Since).Seconds(), t.record...)
 			if r := t.running.Load(); r != nil {
 				r.remove(ev.Key, ev.ID)
 			}
 		}
 	default: // Pending, Running
-		prev, ok := in.tracked.move(ev.ID, st, ev.Time)
+		prev, ok := in.tracked.Move(ev.ID, st, ev.Time)
 		if !ok {
 			return
 		}
-		if i, ok := indexOf(waitingStates[:], st); ok {
-			t.now[i].Add(1)
-		}
-		t.leave(prev.state)
+		t.now.Enter(st)
+		t.now.Leave(prev.State)
 		if st == scheduler.Running {
-			in.wait.Record(ctx, ev.Time.Sub(prev.since).Seconds(), t.record...)
+			in.wait.Record(ctx, ev.Time.Sub(prev.Since).Seconds(), t.record...)
 			if r := t.running.Load(); r != nil {
-				r.put(ev.Key, runningInvocation{id: ev.ID, submitted: prev.since, started: ev.Time})
+				r.put(ev.Key, runningInvocation{id: ev.ID, submitted: prev.Since, started: ev.Time})
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/perkey/perkey/internal/invtrack"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -73,7 +74,7 @@ func NewTask[A, R any](in *Instrumentation, name string, fn func(context.Context
 	}
 	if oneAtATime {
 		// Before the first Submit, so before the first Running event.
-		in.tasks.update(name, func(t *taskState) {
+		in.tasks.Update(name, newTaskState, func(t *taskState) {
 			if t.running.Load() == nil {
 				t.running.Store(&runningSet{})
 			}
@@ -107,7 +108,7 @@ func traced[A, R any](ctx context.Context, in *Instrumentation, task, key string
 		}
 		// fn panicked or called runtime.Goexit: the invocation fails.
 		r := recover()
-		span.SetAttributes(AttrState.String(stateName(scheduler.Failed)))
+		span.SetAttributes(AttrState.String(invtrack.StateName(scheduler.Failed)))
 		if r != nil {
 			perr := fmt.Errorf("%w: %v", scheduler.ErrPanic, r)
 			span.RecordError(perr, trace.WithStackTrace(true))
@@ -131,7 +132,7 @@ func traced[A, R any](ctx context.Context, in *Instrumentation, task, key string
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 	}
-	span.SetAttributes(AttrState.String(stateName(st)))
+	span.SetAttributes(AttrState.String(invtrack.StateName(st)))
 	span.End()
 	return result, err
 }
@@ -152,7 +153,7 @@ func (in *Instrumentation) identify(task, key string, oneAtATime bool) (runningI
 	if !oneAtATime {
 		return runningInvocation{}, false
 	}
-	r := in.tasks.get(task).running.Load()
+	r := in.tasks.Get(task, newTaskState).running.Load()
 	if r == nil {
 		return runningInvocation{}, false
 	}

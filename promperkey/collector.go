@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/perkey/perkey/internal/invtrack"
 	"github.com/perkey/perkey/scheduler"
 )
 
@@ -68,8 +69,8 @@ type collector struct {
 	inUseDesc                 *prometheus.Desc
 	keysDesc                  *prometheus.Desc
 
-	tasks   taskSet
-	tracked *tracker
+	tasks   invtrack.TaskSet[taskMetrics]
+	tracked *invtrack.Tracker
 }
 
 // NewCollector returns a Prometheus collector of the metrics of s, and
@@ -86,7 +87,7 @@ type collector struct {
 // registration fails with an error wrapping ErrBadOption or
 // scheduler.ErrNilScheduler.
 func NewCollector(s *scheduler.Scheduler, opts Options) prometheus.Collector {
-	c := &collector{s: s, tracked: newTracker()}
+	c := &collector{s: s, tracked: invtrack.New()}
 	if s.MaxParallel() == 0 { // only a nil or zero Scheduler has no slots
 		c.err = fmt.Errorf("promperkey: NewCollector: %w", scheduler.ErrNilScheduler)
 		return c
@@ -182,10 +183,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.deduped.Collect(ch)
 	c.wait.Collect(ch)
 	c.run.Collect(ch)
-	for _, t := range c.tasks.all() {
-		for i, st := range waitingStates {
-			n := max(t.now[i].Load(), 0)
-			ch <- prometheus.MustNewConstMetric(c.nowDesc, prometheus.GaugeValue, float64(n), t.name, stateLabel(st))
+	for _, t := range c.tasks.All() {
+		for i, st := range invtrack.WaitingStates {
+			n := t.now.Count(i)
+			ch <- prometheus.MustNewConstMetric(c.nowDesc, prometheus.GaugeValue, float64(n), t.name, invtrack.StateName(st))
 		}
 	}
 	stats := c.s.Stats()
@@ -197,7 +198,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 // task returns the metrics of the named task, making its series (every
 // state at zero) the first time it is seen.
 func (c *collector) task(name string) *taskMetrics {
-	return c.tasks.get(name, func(name string) *taskMetrics {
+	return c.tasks.Get(name, func(name string) *taskMetrics {
 		label := strings.ToValidUTF8(name, "\uFFFD") // label values must be UTF-8
 		t := &taskMetrics{
 			name:      label,
@@ -206,8 +207,8 @@ func (c *collector) task(name string) *taskMetrics {
 			wait:      c.wait.WithLabelValues(label),
 			run:       c.run.WithLabelValues(label),
 		}
-		for i, st := range finalStates {
-			t.ended[i] = c.ended.WithLabelValues(label, stateLabel(st))
+		for i, st := range invtrack.FinalStates {
+			t.ended[i] = c.ended.WithLabelValues(label, invtrack.StateName(st))
 		}
 		return t
 	})
@@ -228,32 +229,30 @@ func (c *collector) observe(ev scheduler.Event) {
 	}
 	switch st := ev.State; {
 	case st == scheduler.Queued:
-		c.tracked.add(ev.ID, ev.Time)
+		c.tracked.Add(ev.ID, ev.Time)
 		t.submitted.Inc()
-		t.now[0].Add(1)
+		t.now.Enter(scheduler.Queued)
 	case st.Final():
-		prev, ok := c.tracked.remove(ev.ID)
+		prev, ok := c.tracked.Remove(ev.ID)
 		if !ok {
 			return
 		}
-		if i, ok := endedIndex(st); ok {
+		if i, ok := invtrack.FinalIndex(st); ok {
 			t.ended[i].Inc()
 		}
-		t.leave(prev.state)
-		if prev.state == scheduler.Running {
-			t.run.Observe(ev.Time.Sub(prev.since).Seconds())
+		t.now.Leave(prev.State)
+		if prev.State == scheduler.Running {
+			t.run.Observe(ev.Time.Sub(prev.Since).Seconds())
 		}
 	default: // Pending, Running
-		prev, ok := c.tracked.move(ev.ID, st, ev.Time)
+		prev, ok := c.tracked.Move(ev.ID, st, ev.Time)
 		if !ok {
 			return
 		}
-		if i, ok := nowIndex(st); ok {
-			t.now[i].Add(1)
-		}
-		t.leave(prev.state)
+		t.now.Enter(st)
+		t.now.Leave(prev.State)
 		if st == scheduler.Running {
-			t.wait.Observe(ev.Time.Sub(prev.since).Seconds())
+			t.wait.Observe(ev.Time.Sub(prev.Since).Seconds())
 		}
 	}
 }

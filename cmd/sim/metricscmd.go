@@ -58,16 +58,21 @@ func startMetrics(addr string, s *scheduler.Scheduler) (*metricsServer, error) {
 
 // close stops the server, waiting up to shutdownGrace for scrapes in
 // flight, and joins its goroutine.
-func (m *metricsServer) close() error {
+func (m *metricsServer) close() error { return stopServer("metrics", m.srv, m.done) }
+
+// stopServer shuts srv down, waiting up to shutdownGrace for requests in
+// flight and then closing what is left, and waits for done, closed when
+// its serve goroutine has returned. Its error names what: "metrics: ...".
+func stopServer(what string, srv *http.Server, done <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	err := m.srv.Shutdown(ctx)
+	err := srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
-		err = errors.Join(err, m.srv.Close())
+		err = errors.Join(err, srv.Close())
 	}
-	<-m.done
+	<-done
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

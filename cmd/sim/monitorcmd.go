@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -68,15 +66,5 @@ func exposedWarning(addr net.Addr) string {
 // shutdownGrace for other requests, and joins its goroutine.
 func (m *monitorServer) close() error {
 	m.mon.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err := m.srv.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = errors.Join(err, m.srv.Close())
-	}
-	<-m.done
-	if err != nil {
-		return fmt.Errorf("monitor: %w", err)
-	}
-	return nil
+	return stopServer("monitor", m.srv, m.done)
 }

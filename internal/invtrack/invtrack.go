@@ -1,4 +1,7 @@
-package otelperkey
+// Package invtrack follows the invocations a metrics hook sees, for the
+// Prometheus collector (promperkey) and the OpenTelemetry instrumentation
+// (otelperkey), which share it.
+package invtrack
 
 import (
 	"sync"
@@ -7,7 +10,7 @@ import (
 	"github.com/perkey/perkey/scheduler"
 )
 
-// tracker remembers, for each invocation the instrumentation saw submitted and
+// Tracker remembers, for each invocation the hook saw submitted and
 // that is not final yet, its state and the time it entered it: the Submit
 // time while it waits, the start while it runs. Events do not carry the
 // state an invocation leaves nor its Submit or start time, so this is what
@@ -20,10 +23,12 @@ import (
 // and an older page that has thinned out to an eighth moves its few
 // survivors (work that waits long behind its key, or runs long) to a map,
 // so that memory stays within about 128 bytes per invocation followed,
-// plus a 4 KiB page per shard, whatever their pattern. It is sharded by ID, one lock per shard, so that
-// the dispatcher (Queued, Pending) and the workers (Running, final) rarely
-// meet: consecutive IDs fall on different shards.
-type tracker struct {
+// plus a 4 KiB page per shard, whatever their pattern. It is sharded by
+// ID, one lock per shard, so that the dispatcher (Queued, Pending) and the
+// workers (Running, final) rarely meet: consecutive IDs fall on different
+// shards. A Tracker is safe for concurrent use; its zero value is not
+// ready: make one with New. It holds no goroutine, and nothing to close.
+type Tracker struct {
 	base   time.Time // times are kept as durations since base
 	shards [trackerShards]trackerShard
 }
@@ -56,21 +61,22 @@ type trackerPage struct {
 }
 
 type trackerSlot struct {
-	since time.Duration   // since tracker.base
+	since time.Duration   // since Tracker.base
 	state scheduler.State // Queued, Pending or Running
 	used  bool
 }
 
-// tracked is one invocation the tracker follows.
-type tracked struct {
-	state scheduler.State // Queued, Pending or Running
-	since time.Time       // Submit time while waiting, start while Running
+// Tracked is one invocation a Tracker follows.
+type Tracked struct {
+	State scheduler.State // Queued, Pending or Running
+	Since time.Time       // Submit time while waiting, start while Running
 }
 
-func newTracker() *tracker { return &tracker{base: time.Now()} }
+// New returns an empty Tracker.
+func New() *Tracker { return &Tracker{base: time.Now()} }
 
-// add starts following invocation id, Queued since at.
-func (t *tracker) add(id uint64, at time.Time) {
+// Add starts following invocation id, Queued since at.
+func (t *Tracker) Add(id uint64, at time.Time) {
 	sh, within := t.shard(id)
 	page, i := within/pageSize, within%pageSize
 	sh.mu.Lock()
@@ -90,16 +96,16 @@ func (t *tracker) add(id uint64, at time.Time) {
 	sh.mu.Unlock()
 }
 
-// move records that invocation id entered state st at at, and returns
+// Move records that invocation id entered state st at at, and returns
 // what it was before; ok is false for an invocation not followed. A move
 // to Pending keeps the Submit time.
-func (t *tracker) move(id uint64, st scheduler.State, at time.Time) (prev tracked, ok bool) {
+func (t *Tracker) Move(id uint64, st scheduler.State, at time.Time) (prev Tracked, ok bool) {
 	sh, within := t.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	slot, ok := sh.get(within)
 	if !ok {
-		return tracked{}, false
+		return Tracked{}, false
 	}
 	next := slot
 	next.state = st
@@ -107,25 +113,25 @@ func (t *tracker) move(id uint64, st scheduler.State, at time.Time) (prev tracke
 		next.since = at.Sub(t.base)
 	}
 	sh.set(within, next)
-	return tracked{state: slot.state, since: t.base.Add(slot.since)}, true
+	return Tracked{State: slot.state, Since: t.base.Add(slot.since)}, true
 }
 
-// remove stops following invocation id, now final, and returns what it
+// Remove stops following invocation id, now final, and returns what it
 // was; ok is false for an invocation not followed.
-func (t *tracker) remove(id uint64) (prev tracked, ok bool) {
+func (t *Tracker) Remove(id uint64) (prev Tracked, ok bool) {
 	sh, within := t.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	slot, ok := sh.get(within)
 	if !ok {
-		return tracked{}, false
+		return Tracked{}, false
 	}
 	sh.delete(within)
-	return tracked{state: slot.state, since: t.base.Add(slot.since)}, true
+	return Tracked{State: slot.state, Since: t.base.Add(slot.since)}, true
 }
 
 // shard returns the shard of id and the index of id within it.
-func (t *tracker) shard(id uint64) (*trackerShard, uint64) {
+func (t *Tracker) shard(id uint64) (*trackerShard, uint64) {
 	return &t.shards[id%trackerShards], id / trackerShards
 }
 
@@ -184,7 +190,7 @@ func (sh *trackerShard) delete(within uint64) {
 
 // size returns how many invocations the tracker follows, how many pages it
 // holds and how many of the invocations are in overflow maps; for tests.
-func (t *tracker) size() (n, pages, overflow int) {
+func (t *Tracker) size() (n, pages, overflow int) {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
